@@ -1,0 +1,158 @@
+/**
+ * kombu envelope encode/decode (PROTOCOL.md §2). Browser-safe: base64 through TextEncoder/atob
+ * when Buffer is absent.
+ */
+import type { DeliveryInfo, Envelope, EnvelopeProperties } from "./types";
+
+/** A message that failed to decode, with a reason fit for a dead-letter list or a counter. */
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+const hasBuffer = typeof (globalThis as { Buffer?: unknown }).Buffer === "function";
+
+export function base64Encode(text: string): string {
+  if (hasBuffer) return Buffer.from(text, "utf8").toString("base64");
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+  return btoa(bin);
+}
+
+export function base64Decode(b64: string): string {
+  if (hasBuffer) return Buffer.from(b64, "base64").toString("utf8");
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new TextDecoder().decode(bytes);
+}
+
+export function uuid4(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+/**
+ * Python's json.dumps (ensure_ascii, ", " and ": " separators) so what we put on the wire reads
+ * byte-for-byte like what Celery sends. Readers accept any JSON; this is for fidelity and tests.
+ */
+export function pythonJsonDumps(value: unknown): string {
+  return dump(value);
+}
+
+function dump(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  switch (typeof v) {
+    case "string":
+      return asciiString(v);
+    case "number":
+      if (!Number.isFinite(v)) return v > 0 ? "Infinity" : v < 0 ? "-Infinity" : "NaN";
+      return String(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "bigint":
+      return v.toString();
+    case "object": {
+      if (Array.isArray(v)) return "[" + v.map(dump).join(", ") + "]";
+      if (v instanceof Date) return asciiString(v.toISOString());
+      const parts: string[] = [];
+      for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+        if (val === undefined) continue;
+        parts.push(asciiString(k) + ": " + dump(val));
+      }
+      return "{" + parts.join(", ") + "}";
+    }
+    default:
+      return "null";
+  }
+}
+
+function asciiString(s: string): string {
+  // JSON.stringify escapes control chars and quotes; then escape every non-ASCII UTF-16 unit
+  // (astral characters come out as surrogate pairs, as Python's ensure_ascii writes them).
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+export interface EncodeOptions {
+  deliveryInfo: DeliveryInfo;
+  /** 2 for tasks and pidbox requests, 1 for events and replies */
+  deliveryMode?: 1 | 2;
+  priority?: number;
+  /** extra properties (correlation_id, reply_to, expiration) placed before kombu's own */
+  properties?: Partial<EnvelopeProperties>;
+}
+
+/** Build a kombu envelope with a base64 JSON body and a fresh delivery tag. */
+export function encodeEnvelope(body: unknown, headers: Record<string, unknown>, opts: EncodeOptions): Envelope {
+  return {
+    body: base64Encode(pythonJsonDumps(body)),
+    "content-encoding": "utf-8",
+    "content-type": "application/json",
+    headers,
+    properties: {
+      ...opts.properties,
+      delivery_mode: opts.deliveryMode ?? 2,
+      delivery_info: opts.deliveryInfo,
+      priority: opts.priority ?? 0,
+      body_encoding: "base64",
+      delivery_tag: uuid4(),
+    },
+  };
+}
+
+export function serializeEnvelope(env: Envelope): string {
+  return pythonJsonDumps(env);
+}
+
+/** Parse the raw string of a list item or pub/sub payload into an envelope. Throws ProtocolError. */
+export function parseEnvelope(raw: string | Buffer): Envelope {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"));
+  } catch {
+    throw new ProtocolError("envelope is not valid JSON", "bad_json");
+  }
+  if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new ProtocolError("envelope is not a JSON object", "bad_envelope");
+  const env = obj as Partial<Envelope>;
+  if (typeof env.body !== "string") throw new ProtocolError("envelope has no string body", "bad_envelope");
+  if (env.headers != null && (typeof env.headers !== "object" || Array.isArray(env.headers)))
+    throw new ProtocolError("envelope headers is not an object", "bad_envelope");
+  if (env.properties == null || typeof env.properties !== "object" || Array.isArray(env.properties))
+    throw new ProtocolError("envelope has no properties", "bad_envelope");
+  if (env.headers == null) env.headers = {};
+  return env as Envelope;
+}
+
+/**
+ * Decode an envelope's body: base64 when properties.body_encoding says so, then JSON.
+ * Only application/json is understood (Petal never unpickles). Throws ProtocolError.
+ */
+export function decodeBody(env: Envelope): unknown {
+  const ct = env["content-type"];
+  if (typeof ct !== "string" || ct === "") throw new ProtocolError("message has no content-type", "no_content_type");
+  if (ct !== "application/json") throw new ProtocolError(`unsupported content-type ${JSON.stringify(ct)}`, "bad_content_type");
+  let text = env.body;
+  if (env.properties?.body_encoding === "base64") {
+    try {
+      text = base64Decode(env.body);
+    } catch {
+      throw new ProtocolError("body is not valid base64", "bad_base64");
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError("body is not valid JSON", "bad_json");
+  }
+}
+
+/** parseEnvelope + decodeBody in one step. */
+export function decodeMessage(raw: string | Buffer): { envelope: Envelope; body: unknown } {
+  const envelope = parseEnvelope(raw);
+  return { envelope, body: decodeBody(envelope) };
+}
