@@ -87,21 +87,25 @@ export interface EncodeOptions {
   properties?: Partial<EnvelopeProperties>;
 }
 
-/** Build a kombu envelope with a base64 JSON body and a fresh delivery tag. */
+/**
+ * Build a kombu envelope with a base64 JSON body and a fresh delivery tag. Property order is
+ * kombu's: extra properties, delivery_mode, expiration, delivery_info, priority, body_encoding,
+ * delivery_tag (so the serialized envelope matches a Python client's byte for byte).
+ */
 export function encodeEnvelope(body: unknown, headers: Record<string, unknown>, opts: EncodeOptions): Envelope {
+  const { expiration, ...extra } = opts.properties ?? {};
+  const properties = { ...extra, delivery_mode: opts.deliveryMode ?? 2 } as EnvelopeProperties;
+  if (expiration !== undefined) properties.expiration = expiration;
+  properties.delivery_info = opts.deliveryInfo;
+  properties.priority = opts.priority ?? 0;
+  properties.body_encoding = "base64";
+  properties.delivery_tag = uuid4();
   return {
     body: base64Encode(pythonJsonDumps(body)),
     "content-encoding": "utf-8",
     "content-type": "application/json",
     headers,
-    properties: {
-      ...opts.properties,
-      delivery_mode: opts.deliveryMode ?? 2,
-      delivery_info: opts.deliveryInfo,
-      priority: opts.priority ?? 0,
-      body_encoding: "base64",
-      delivery_tag: uuid4(),
-    },
+    properties,
   };
 }
 

@@ -1,57 +1,180 @@
 /**
- * Python `repr` of JSON values, as Celery's saferepr writes argsrepr/kwargsrepr/result in events
- * (PROTOCOL.md §5.5): strings in single quotes, None/True/False, tuples for args, nesting capped
- * at 3 levels (deeper prints `[...]`/`{...}`) and about 1024 characters (then `...`).
+ * Python `repr` of JSON values, two flavours:
+ * - pyRepr / pyReprArgs: a port of Celery's `saferepr` (celery/utils/saferepr.py), which writes
+ *   argsrepr/kwargsrepr and the `result` of task-succeeded (PROTOCOL.md §5.5): strings always in
+ *   single quotes with only `'` escaped, nesting capped at 3 levels (`[...]`, `{...}`), output
+ *   cut once about 1024 characters are spent (`, ...` then the open brackets), quirks included.
+ * - pythonRepr / pyStr: the builtin `repr`, which Celery uses for exceptions (`ValueError('x')`).
+ * Lengths count code points, as Python does. JSON cannot tell 2.0 from 2, so whole numbers print
+ * as ints.
  */
 
 export const REPR_MAX_LENGTH = 1024;
 export const REPR_MAX_LEVEL = 3;
 
+/** saferepr of one value with Celery's default budget (default: 1024 characters; Infinity = no cap). */
 export function pyRepr(value: unknown, maxLength = REPR_MAX_LENGTH): string {
-  return truncate(repr(value, 0), maxLength);
+  return saferepr(value, maxLength);
 }
 
-/** A positional-args tuple: `(2, 3)`, `('x',)`, `()`. */
+/** saferepr of a positional-args tuple: `(2, 3)`, `('x',)`, `()`. */
 export function pyReprArgs(args: unknown[], maxLength = REPR_MAX_LENGTH): string {
-  return truncate(tuple(args, 0), maxLength);
+  return saferepr(new Tuple(args), maxLength);
 }
 
+class Tuple {
+  constructor(readonly items: unknown[]) {}
+}
+
+// Token kinds: LIT = bracket/separator literal, KEY = dict key, QUOTED = string, TEXT = other.
+const LIT = 0;
+const KEY = 1;
+const QUOTED = 2;
+const TEXT = 3;
+interface Token {
+  kind: 0 | 1 | 2 | 3;
+  value: string;
+}
+const SEP: Token = { kind: LIT, value: ", " };
+const KVSEP: Token = { kind: LIT, value: ": " };
+
+/**
+ * Tokens in saferepr's order. `ends` holds the closing literal of every container whose opening
+ * token has been pulled and whose closing one has not: exactly what Python prints after `, ...`.
+ */
+function* tokens(v: unknown, ends: string[]): Generator<Token, void, undefined> {
+  if (typeof v === "string") {
+    yield { kind: QUOTED, value: v };
+    return;
+  }
+  let start: string;
+  let end: string;
+  let items: unknown[] | null = null;
+  let entries: [string, unknown][] | null = null;
+  if (v instanceof Tuple) {
+    start = "(";
+    end = v.items.length === 1 ? ",)" : ")";
+    items = v.items;
+  } else if (Array.isArray(v)) {
+    start = "[";
+    end = "]";
+    items = v;
+  } else if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    start = "{";
+    end = "}";
+    entries = Object.entries(v as Record<string, unknown>);
+  } else {
+    yield { kind: TEXT, value: scalar(v) };
+    return;
+  }
+  if (ends.length >= REPR_MAX_LEVEL) {
+    yield { kind: TEXT, value: start + "..." + end };
+    return;
+  }
+  ends.push(end);
+  yield { kind: LIT, value: start };
+  if (items) {
+    for (let i = 0; i < items.length; i++) {
+      yield* tokens(items[i], ends);
+      if (i < items.length - 1) yield SEP;
+    }
+  } else if (entries) {
+    for (let i = 0; i < entries.length; i++) {
+      yield { kind: KEY, value: entries[i][0] };
+      yield KVSEP;
+      yield* tokens(entries[i][1], ends);
+      if (i < entries.length - 1) yield SEP;
+    }
+  }
+  ends.pop();
+  yield { kind: LIT, value: end };
+}
+
+function saferepr(value: unknown, maxLength: number): string {
+  let budget = Number.isFinite(maxLength) ? maxLength : Infinity;
+  const ends: string[] = [];
+  let out = "";
+  for (const tok of tokens(value, ends)) {
+    if (budget <= 0) {
+      out += ", ...";
+      for (let i = ends.length - 1; i >= 0; i--) out += ends[i];
+      return out;
+    }
+    let s: string;
+    if (tok.kind === LIT) s = tok.value;
+    else if (tok.kind === TEXT) s = truncate(tok.value, budget);
+    else s = "'" + truncate(tok.value, budget).replace(/'/g, "\\'") + "'";
+    out += s;
+    if (budget !== Infinity) budget -= codePointLength(s);
+  }
+  return out;
+}
+
+/** celery.utils.text.truncate: at `max` code points or more, cut, back off to the last space, add "...". */
 function truncate(s: string, max: number): string {
-  if (s.length <= max) return s;
-  return s.slice(0, max) + "...";
+  if (!Number.isFinite(max) || max <= 0 || s.length < max) return s;
+  let idx = 0;
+  let count = 0;
+  while (idx < s.length && count < max) {
+    const c = s.charCodeAt(idx);
+    idx += c >= 0xd800 && c <= 0xdbff && idx + 1 < s.length ? 2 : 1;
+    count++;
+  }
+  if (count < max) return s;
+  const cut = s.slice(0, idx);
+  const space = cut.lastIndexOf(" ");
+  return (space === -1 ? cut : cut.slice(0, space)) + "...";
 }
 
-function tuple(items: unknown[], level: number): string {
-  if (items.length === 1) return "(" + repr(items[0], level + 1) + ",)";
-  return "(" + items.map((v) => repr(v, level + 1)).join(", ") + ")";
+function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n--;
+      i++;
+    }
+  }
+  return n;
 }
 
-function repr(v: unknown, level: number): string {
+function scalar(v: unknown): string {
   if (v === null || v === undefined) return "None";
   switch (typeof v) {
     case "boolean":
       return v ? "True" : "False";
     case "number":
-      if (Number.isNaN(v)) return "nan";
-      if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
-      return String(v);
+      return pyNumber(v);
     case "bigint":
       return v.toString();
-    case "string":
-      return pyStr(v);
-    case "object": {
-      if (Array.isArray(v)) {
-        if (level >= REPR_MAX_LEVEL) return "[...]";
-        return "[" + v.map((x) => repr(x, level + 1)).join(", ") + "]";
-      }
-      if (v instanceof Date) return pyStr(v.toISOString());
-      if (level >= REPR_MAX_LEVEL) return "{...}";
-      const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => pyStr(k) + ": " + repr(x, level + 1));
-      return "{" + parts.join(", ") + "}";
-    }
     default:
-      return pyStr(String(v));
+      return v instanceof Date ? pyStr(v.toISOString()) : pyStr(String(v));
   }
+}
+
+/** Python's str() of a number: ints as digits, floats with Python's exponent rules (1e-05, 1e+16). */
+export function pyNumber(n: number): string {
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  const abs = Math.abs(n);
+  if (Number.isInteger(n) && abs < 1e16) return String(n);
+  if (n === 0) return "0";
+  const exp = Math.floor(Math.log10(abs));
+  if (exp >= -4 && exp < 16) return String(n);
+  const [mant, e] = n.toExponential().split("e");
+  const ev = Number(e);
+  return mant + "e" + (ev < 0 ? "-" : "+") + String(Math.abs(ev)).padStart(2, "0");
+}
+
+/** The builtin repr of a JSON value (no truncation, no level cap): exceptions' args use it. */
+export function pythonRepr(v: unknown): string {
+  if (typeof v === "string") return pyStr(v);
+  if (Array.isArray(v)) return "[" + v.map(pythonRepr).join(", ") + "]";
+  if (v !== null && typeof v === "object" && !(v instanceof Date)) {
+    const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => pyStr(k) + ": " + pythonRepr(x));
+    return "{" + parts.join(", ") + "}";
+  }
+  return scalar(v);
 }
 
 /** Python str repr: single quotes unless the text holds a single quote and no double quote. */
