@@ -1,0 +1,283 @@
+/**
+ * Running one request as Celery's trace does: task-started, ack (early or late), the handler
+ * raced against time limits / terminate / shutdown, then exactly one outcome with its event and
+ * result: SUCCESS, FAILURE, RETRY (re-publish with retries + 1), REVOKED or rejected.
+ */
+import os from "node:os";
+import { uuid4 } from "../protocol/envelope";
+import { pyRepr, pythonRepr } from "../protocol/repr";
+import type { Envelope } from "../protocol/types";
+import {
+  EncodeError,
+  excRepr,
+  formatTraceback,
+  MaxRetriesExceededError,
+  Reject,
+  Retry,
+  SoftTimeLimitExceeded,
+  TerminatedError,
+  TimeLimitExceeded,
+  toExceptionInfo,
+  WorkerLostError,
+} from "./errors";
+import { autoretryCountdown, type RegisteredTask, type TaskContext } from "./registry";
+import type { Interrupt, Request } from "./request";
+import { isoUtc, naiveUtcIso, toEpochMs } from "./time";
+import type { WorkerCore } from "./worker-core";
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Where a pool child would publish from (PROTOCOL.md §3.2: retries come from `gen<pid>@host`). */
+const CHILD_HOSTNAME = `gen${process.pid}@${os.hostname()}`;
+
+function ignoresResult(req: Request, task: RegisteredTask | undefined): boolean {
+  return req.msg.headers.ignore_result === true || (task?.options.ignoreResult ?? false);
+}
+
+function limit(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : null;
+}
+
+/** [soft, hard] seconds: message headers win, then the live `time_limit` setting, then the task's options. */
+function timeLimitsFor(w: WorkerCore, req: Request, task: RegisteredTask): [number | null, number | null] {
+  const h = Array.isArray(req.msg.headers.timelimit) ? req.msg.headers.timelimit : [];
+  const live = w.timeLimits.get(req.name);
+  const soft = limit(h[0]) ?? (live ? live.soft : task.options.softTimeLimit);
+  const hard = limit(h[1]) ?? (live ? live.hard : task.options.timeLimit);
+  return [soft, hard];
+}
+
+function makeContext(w: WorkerCore, req: Request, task: RegisteredTask, signal: AbortSignal): TaskContext {
+  return {
+    id: req.id,
+    name: req.name,
+    args: req.msg.args,
+    kwargs: req.msg.kwargs,
+    retries: req.retries,
+    hostname: w.hostname,
+    signal,
+    eta: req.eta,
+    expires: req.expires,
+    parentId: req.parentId,
+    rootId: req.rootId,
+    retry(opts = {}): never {
+      const max = opts.maxRetries !== undefined ? opts.maxRetries : task.options.maxRetries;
+      if (max !== null && req.retries >= max) {
+        if (opts.exc !== undefined) throw opts.exc;
+        throw new MaxRetriesExceededError(`Can't retry ${req.name}[${req.id}] args:${req.argsrepr} kwargs:${req.kwargsrepr}`);
+      }
+      const eta = opts.eta !== undefined ? new Date(toEpochMs(opts.eta, "eta")) : undefined;
+      throw new Retry({ countdown: eta ? undefined : (opts.countdown ?? task.options.defaultRetryDelay), eta, exc: opts.exc });
+    },
+    log: (message, ...rest) => w.opts.logger.info(`${req.name}[${req.id}] ${message}`, ...rest),
+  };
+}
+
+async function invoke(task: RegisteredTask, ctx: TaskContext): Promise<Outcome> {
+  try {
+    return { ok: true, value: await task.handler(ctx) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function abortReason(i: Interrupt): Error {
+  if (i.kind === "hard") return new TimeLimitExceeded(i.seconds);
+  if (i.kind === "terminated") return new TerminatedError(i.signum);
+  return new WorkerLostError("worker shutting down");
+}
+
+export async function runRequest(w: WorkerCore, req: Request): Promise<void> {
+  const task = w.opts.registry.get(req.name);
+  if (!task) {
+    w.release(req, false);
+    return notRegistered(w, req);
+  }
+  if (w.revoked.has(req.id)) {
+    w.release(req, false);
+    return announceRevoked(w, req, "revoked");
+  }
+  if (req.isExpired(Date.now())) {
+    w.release(req, false);
+    return announceRevoked(w, req, "expired");
+  }
+  const acksLate = task.options.acksLate;
+  const [soft, hard] = timeLimitsFor(w, req, task);
+  const controller = new AbortController();
+  let interrupt!: (i: Interrupt) => void;
+  const interrupted = new Promise<Interrupt>((resolve) => (interrupt = resolve));
+  req.controller = controller;
+  req.interrupt = interrupt;
+  req.timeStart = Date.now() / 1000;
+  const t0 = performance.now();
+  void w.sendTaskEvent("task-started", { uuid: req.id });
+  if (!acksLate) req.ack().catch((err) => w.reportError("ack", err));
+
+  const softTimer = soft !== null ? setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft * 1000) : null;
+  const hardTimer = hard !== null ? setTimeout(() => interrupt({ kind: "hard", seconds: hard }), hard * 1000) : null;
+  const result = await Promise.race([invoke(task, makeContext(w, req, task, controller.signal)), interrupted]);
+  if (softTimer) clearTimeout(softTimer);
+  if (hardTimer) clearTimeout(hardTimer);
+  req.interrupt = null;
+  const runtime = (performance.now() - t0) / 1000;
+
+  if ("kind" in result) {
+    // The handler's promise is abandoned; whatever it settles with later is ignored.
+    if (!controller.signal.aborted) controller.abort(abortReason(result));
+    if (w.dead) return;
+    if (result.kind === "shutdown") {
+      w.release(req, false);
+      if (!req.isSettled) await req.requeue().catch((err) => w.reportError("requeue", err));
+      return;
+    }
+    w.release(req);
+    if (result.kind === "terminated") await announceRevoked(w, req, "terminated", result.signum);
+    else await fail(w, req, task, new TimeLimitExceeded(result.seconds));
+  } else if (w.dead) {
+    return;
+  } else if (result.ok) {
+    await succeed(w, req, task, result.value, runtime);
+  } else {
+    await handleError(w, req, task, result.error);
+  }
+  if (acksLate && !req.isSettled) await req.ack().catch((err) => w.reportError("ack", err));
+}
+
+async function succeed(w: WorkerCore, req: Request, task: RegisteredTask, value: unknown, runtime: number): Promise<void> {
+  const stored = value === undefined ? null : value;
+  try {
+    JSON.stringify(stored); // what the backend will need; a BigInt or a cycle fails the task like kombu's EncodeError
+  } catch (err) {
+    return fail(w, req, task, new EncodeError(err instanceof Error ? err.message : String(err)));
+  }
+  w.release(req);
+  await w.storeResult(req.resultMeta("SUCCESS", stored, null, w.hostname), ignoresResult(req, task));
+  await w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime });
+}
+
+async function fail(w: WorkerCore, req: Request, task: RegisteredTask | undefined, err: unknown): Promise<void> {
+  w.release(req);
+  const traceback = formatTraceback(err);
+  await w.storeResult(req.resultMeta("FAILURE", toExceptionInfo(err), traceback, w.hostname), ignoresResult(req, task));
+  await w.sendTaskEvent("task-failed", { uuid: req.id, exception: excRepr(err), traceback });
+}
+
+async function handleError(w: WorkerCore, req: Request, task: RegisteredTask, err: unknown): Promise<void> {
+  if (err instanceof Retry) return retry(w, req, task, err);
+  if (err instanceof Reject) return reject(w, req, err);
+  const auto = task.options.autoretryFor;
+  let wanted = false;
+  if (auto && !(err instanceof SoftTimeLimitExceeded) && !(err instanceof MaxRetriesExceededError)) {
+    try {
+      wanted = auto(err);
+    } catch (predicateErr) {
+      w.reportError(`autoretryFor of ${task.name}`, predicateErr);
+    }
+  }
+  if (!wanted) return fail(w, req, task, err);
+  const max = task.options.maxRetries;
+  // Celery's autoretry calls retry(exc=err): past the limit the original error is the failure.
+  if (max !== null && req.retries >= max) return fail(w, req, task, err);
+  return retry(w, req, task, new Retry({ countdown: autoretryCountdown(task.options, req.retries), exc: err }));
+}
+
+/** RETRY result, task-retried, then the same message again: same id, retries + 1, an eta, parent_id = own id. */
+async function retry(w: WorkerCore, req: Request, task: RegisteredTask, r: Retry): Promise<void> {
+  const etaMs = r.eta ? r.eta.getTime() : Date.now() + (r.countdown ?? task.options.defaultRetryDelay) * 1000;
+  const traceback = formatTraceback(r);
+  const env = retryEnvelope(req, isoUtc(etaMs));
+  w.release(req);
+  const result = r.exc === undefined ? null : toExceptionInfo(r.exc);
+  await w.storeResult(req.resultMeta("RETRY", result, traceback, w.hostname, [[[req.id, null], null]]), ignoresResult(req, task));
+  await w.sendTaskEvent("task-retried", { uuid: req.id, exception: excRepr(r.exc), traceback });
+  try {
+    await w.opts.broker.publish(req.queue, env, { priority: req.priority });
+  } catch (err) {
+    return fail(w, req, task, err);
+  }
+  const h = env.headers;
+  await w.sendTaskEvent(
+    "task-sent",
+    {
+      uuid: req.id,
+      root_id: req.rootId,
+      parent_id: req.id,
+      name: req.name,
+      args: req.argsrepr,
+      kwargs: req.kwargsrepr,
+      retries: req.retries + 1,
+      eta: h.eta as string,
+      expires: req.expires,
+      queue: req.queue,
+      exchange: "",
+      routing_key: req.queue,
+      retry_of: req.retryOf ?? undefined,
+    },
+    CHILD_HOSTNAME,
+  );
+}
+
+/** The re-published message: a copy with new retries/eta/parent_id/origin and a fresh delivery tag. */
+function retryEnvelope(req: Request, eta: string): Envelope {
+  const env = req.delivery.envelope;
+  const headers: Record<string, unknown> = { ...env.headers, retries: req.retries + 1, eta, parent_id: req.id, origin: CHILD_HOSTNAME };
+  delete headers.redelivered;
+  const { redelivered: _r, ...deliveryInfo } = env.properties.delivery_info;
+  return {
+    ...env,
+    headers,
+    properties: { ...env.properties, delivery_info: { ...deliveryInfo, exchange: "", routing_key: req.queue }, delivery_tag: uuid4() },
+  };
+}
+
+async function reject(w: WorkerCore, req: Request, r: Reject): Promise<void> {
+  w.release(req);
+  await w.sendTaskEvent("task-rejected", { uuid: req.id, requeue: r.requeue });
+  if (!r.requeue) return req.reject().catch((err) => w.reportError("reject", err));
+  if (!req.isSettled) return req.requeue().catch((err) => w.reportError("requeue", err));
+  // Acked early already: put a copy back so the requeue the task asked for still happens.
+  const env = req.delivery.envelope;
+  const copy: Envelope = { ...env, properties: { ...env.properties, delivery_tag: uuid4() } };
+  await w.opts.broker.publish(req.queue, copy, { priority: req.priority }).catch((err) => w.reportError("requeue", err));
+}
+
+export type RevokeReason = "revoked" | "expired" | "terminated";
+
+/** REVOKED result with TaskRevokedError([reason]), task-revoked, ack; the id joins the revoked set. */
+export async function announceRevoked(w: WorkerCore, req: Request, reason: RevokeReason, signum = 15): Promise<void> {
+  w.revoked.add(req.id);
+  if (w.dead) return;
+  const result = { exc_type: "TaskRevokedError", exc_message: [reason], exc_module: "celery.exceptions" };
+  await w.storeResult(req.resultMeta("REVOKED", result, null, w.hostname), ignoresResult(req, w.opts.registry.get(req.name)));
+  await w.sendTaskEvent("task-revoked", {
+    uuid: req.id,
+    terminated: reason === "terminated",
+    signum: reason === "terminated" ? signum : null,
+    expired: reason === "expired",
+  });
+  if (!req.isSettled) await req.ack().catch((err) => w.reportError("ack", err));
+}
+
+/** Unknown task name: task-failed without traceback, FAILURE with null request fields, ack (as Celery). */
+export async function notRegistered(w: WorkerCore, req: Request): Promise<void> {
+  if (w.dead) return;
+  await w.storeResult(
+    {
+      status: "FAILURE",
+      result: { exc_type: "NotRegistered", exc_message: [req.name], exc_module: "celery.exceptions" },
+      traceback: null,
+      children: [],
+      date_done: naiveUtcIso(Date.now()),
+      name: null,
+      args: null,
+      kwargs: null,
+      worker: null,
+      retries: null,
+      queue: null,
+      task_id: req.id,
+    },
+    false,
+  );
+  await w.sendTaskEvent("task-failed", { uuid: req.id, exception: `NotRegistered(${pythonRepr(req.name)})` });
+  if (!req.isSettled) await req.ack().catch((err) => w.reportError("ack", err));
+}
