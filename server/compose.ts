@@ -1,0 +1,157 @@
+/**
+ * The one place that picks concrete implementations: broker and result backend from the URL,
+ * the cluster state, the client, ingest and the demo workload. Everything else receives the
+ * ServerContext built here and never constructs a transport itself.
+ */
+import { createBroker } from "../lib/broker/index";
+import { MemoryResultBackend } from "../lib/broker/memory/results";
+import type { Broker, ResultBackend } from "../lib/broker/types";
+import { Client } from "../lib/engine/client";
+import { TaskRegistry } from "../lib/engine/registry";
+import type { DeadLetter as EngineDeadLetter } from "../lib/engine/worker-options";
+import { ClusterState } from "../lib/state";
+import type { DeadLetter, Logger, PetalConfig, ServerContext } from "./context";
+import { Demo, type DemoOptions } from "./demo";
+import { Ingest, type IngestOptions } from "./ingest";
+
+/** dead letters kept for /broker (default: 1000) */
+export const DEAD_LETTERS_MAX = 1000;
+/** raw message text kept per dead letter, characters (default: 16384) */
+export const DEAD_LETTER_RAW_MAX = 16_384;
+
+export interface ComposeOptions {
+  log: Logger;
+  /** Petal's version, shown in the UI (default: "0.0.0") */
+  version?: string;
+  ingest?: IngestOptions;
+  /** demo knobs; PETAL_DEMO_RATE / PETAL_DEMO_CHAOS / PETAL_DEMO_SEED fill the gaps */
+  demo?: DemoOptions;
+  env?: Record<string, string | undefined>;
+}
+
+export interface Composition {
+  ctx: ServerContext;
+  ingest: Ingest;
+  demo: Demo | null;
+  /** connect the broker, start ingest, then the demo */
+  start(): Promise<void>;
+  /** stop producing and stop the embedded workers (graceful); ingest keeps running */
+  stopWorkload(): Promise<void>;
+  /** stop everything and release the broker and result backend (idempotent) */
+  close(): Promise<void>;
+}
+
+function createResults(url: string): ResultBackend {
+  if (url.startsWith("memory://")) return new MemoryResultBackend();
+  // redis:// brings its own backend in issue #3.
+  throw new Error(`no result backend for ${url.split(":")[0]}:// yet (only memory:// is supported)`);
+}
+
+/** Demo options from env; explicit options win. Bad values are ignored with a warning. */
+export function demoOptionsFromEnv(env: Record<string, string | undefined>, log: Logger): DemoOptions {
+  const o: DemoOptions = {};
+  const num = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) {
+      log.warn(`ignoring ${name}: not a non-negative number`, { value: raw });
+      return undefined;
+    }
+    return n;
+  };
+  const rate = num("PETAL_DEMO_RATE");
+  if (rate !== undefined) o.rate = rate;
+  const seed = num("PETAL_DEMO_SEED");
+  if (seed !== undefined) o.seed = Math.floor(seed);
+  const chaos = env.PETAL_DEMO_CHAOS?.trim().toLowerCase();
+  if (chaos !== undefined && chaos !== "") o.chaos = !["0", "false", "no", "off"].includes(chaos);
+  return o;
+}
+
+function toDeadLetter(d: EngineDeadLetter): DeadLetter {
+  let raw: string;
+  try {
+    raw = JSON.stringify(d.envelope);
+  } catch {
+    raw = String(d.envelope);
+  }
+  if (raw.length > DEAD_LETTER_RAW_MAX) raw = raw.slice(0, DEAD_LETTER_RAW_MAX) + "...";
+  return { at: Date.now() / 1000, queue: d.queue, reason: `${d.code}: ${d.reason}`, raw };
+}
+
+export async function compose(config: PetalConfig, opts: ComposeOptions): Promise<Composition> {
+  const log = opts.log;
+  const broker: Broker = createBroker(config.broker);
+  const results = createResults(config.broker);
+  const state = new ClusterState({ maxTasks: config.maxTasks });
+  const deadLetters: DeadLetter[] = [];
+  const onDeadLetter = (d: EngineDeadLetter) => {
+    deadLetters.push(toDeadLetter(d));
+    if (deadLetters.length > DEAD_LETTERS_MAX) deadLetters.splice(0, deadLetters.length - DEAD_LETTERS_MAX);
+    log.warn("dead-lettered a message", { queue: d.queue, code: d.code, task_id: d.taskId });
+  };
+
+  // The client routes task names to the queues the demo registered them with.
+  const registry = config.demo ? new TaskRegistry() : undefined;
+  const client = new Client({ broker, results, registry });
+  const demo = config.demo
+    ? new Demo({ broker, results, client, registry, log, onDeadLetter }, { ...demoOptionsFromEnv(opts.env ?? process.env, log), ...opts.demo })
+    : null;
+
+  const ingest = new Ingest(broker, state, log, opts.ingest);
+
+  const ctx: ServerContext = {
+    config,
+    broker,
+    results,
+    state,
+    client,
+    version: opts.version ?? "0.0.0",
+    deadLetters,
+    queueConsumers: () => {
+      const out: Record<string, string[]> = demo ? demo.queueConsumers() : {};
+      // Workers outside this process report their queues through stats/events.
+      for (const w of state.workers()) {
+        if (!w.online || !w.queues) continue;
+        for (const q of w.queues) {
+          const list = (out[q] ??= []);
+          if (!list.includes(w.hostname)) list.push(w.hostname);
+        }
+      }
+      return out;
+    },
+    knownTaskNames: () => {
+      const seen = state.taskTypes();
+      if (!demo) return seen;
+      return [...new Set([...demo.taskNames, ...seen])].sort();
+    },
+    log,
+  };
+
+  let started = false;
+  let closed: Promise<void> | null = null;
+  return {
+    ctx,
+    ingest,
+    demo,
+    async start() {
+      if (started) return;
+      started = true;
+      await broker.connect();
+      // Ingest first: the demo workers' worker-online events must not be missed.
+      await ingest.start();
+      await demo?.start();
+    },
+    async stopWorkload() {
+      await demo?.stop();
+    },
+    close: () =>
+      (closed ??= (async () => {
+        await demo?.stop().catch((err: unknown) => log.warn("demo stop failed", { err: String(err) }));
+        await ingest.stop().catch((err: unknown) => log.warn("ingest stop failed", { err: String(err) }));
+        await broker.close().catch((err: unknown) => log.warn("broker close failed", { err: String(err) }));
+        await results.close().catch((err: unknown) => log.warn("result backend close failed", { err: String(err) }));
+      })()),
+  };
+}

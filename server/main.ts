@@ -1,0 +1,364 @@
+/**
+ * Petal's process entry: flags + PETAL_* env → a validated PetalConfig, then one HTTP server that
+ * serves the Flower-compatible API, socket.io and the Next.js dashboard on a single port.
+ *
+ *   node --import tsx server/main.ts [--port 5555] [--broker memory://] …
+ *   node --import tsx server/main.ts worker …   (issue #3: the Redis worker CLI)
+ */
+import http from "node:http";
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import type { PetalConfig, ServerContext } from "./context";
+import { compose, type Composition } from "./compose";
+import { createLogger, LOG_LEVELS, redactUrl, type LogLevel } from "./log";
+import { attachRealtime, type Realtime } from "./realtime";
+import { checkBasicAuth, createHttpHandler, WWW_AUTHENTICATE } from "./http/index";
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
+/** copies of one signal closer than this are one signal (default: 500 ms) */
+const DUPLICATE_SIGNAL_MS = 500;
+/** a graceful shutdown longer than this exits anyway (default: 15 s) */
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+export type CliResult =
+  | { kind: "serve"; config: PetalConfig }
+  /** help, version, a placeholder subcommand or an error: print `output`, exit with `code` */
+  | { kind: "exit"; code: number; output: string; stream: "stdout" | "stderr" };
+
+/** process.env or a plain object (tests) */
+export type Env = Record<string, string | undefined>;
+
+const TRUE = new Set(["1", "true", "yes", "y", "on", "t"]);
+const FALSE = new Set(["0", "false", "no", "n", "off", "f", ""]);
+
+class ConfigError extends Error {}
+
+function envBool(env: Env, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const v = raw.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new ConfigError(`invalid ${name} ${JSON.stringify(raw)}: expected true/false, 1/0, yes/no or on/off`);
+}
+
+const intString = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `invalid ${what}: must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `invalid ${what}: must be an integer from ${min} to ${max}`).max(max, `invalid ${what}: must be an integer from ${min} to ${max}`));
+
+/** "user:pass[,user2:pass2]": every pair needs a user and a colon (the password may be empty). */
+const basicAuthSchema = z
+  .string()
+  .regex(/^[^:,]+:[^,]*(,[^:,]+:[^,]*)*$/, "invalid basic auth: expected user:pass[,user2:pass2]");
+
+const brokerSchema = z
+  .string()
+  .trim()
+  .regex(/^(memory|redis|rediss):\/\//, "invalid broker URL: expected memory:// or redis://host:port/db");
+
+/** "" or "/a/b": leading slash, no trailing slash, no query. */
+function normalizePrefix(raw: string): string {
+  const p = raw.trim().replace(/^\/+|\/+$/g, "");
+  if (p === "") return "";
+  if (!/^[\w.~-]+(\/[\w.~-]+)*$/.test(p)) throw new ConfigError(`invalid url prefix ${JSON.stringify(raw)}: use letters, digits, "-", "_", "." and "/"`);
+  return "/" + p;
+}
+
+function pick<T>(flag: T | undefined, envValue: T | undefined, fallback: T): T {
+  return flag !== undefined ? flag : envValue !== undefined ? envValue : fallback;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, label: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const msg = r.error.issues[0]?.message ?? "invalid value";
+  throw new ConfigError(`${msg.replace(/^invalid ([^:]+)/, (_m, what: string) => `invalid ${label || what}`)} (got ${JSON.stringify(value)})`);
+}
+
+interface RawFlags {
+  port?: string;
+  address?: string;
+  broker?: string;
+  demo?: boolean;
+  basicAuth?: string;
+  readOnly?: boolean;
+  maxTasks?: string;
+  urlPrefix?: string;
+  dev?: boolean;
+  logLevel?: string;
+}
+
+/** Flags win over env, env over defaults. Throws ConfigError with a one-line message. */
+export function resolveConfig(flags: RawFlags, env: Env): PetalConfig {
+  const portRaw = pick(flags.port, env.PETAL_PORT, "5555");
+  const port = parseWith(intString("port", 0, 65535), portRaw, flags.port !== undefined ? "--port" : env.PETAL_PORT !== undefined ? "PETAL_PORT" : "port");
+  const address = pick(flags.address, env.PETAL_ADDRESS, "127.0.0.1").trim();
+  if (address === "" || /\s/.test(address)) throw new ConfigError(`invalid address ${JSON.stringify(address)}`);
+  const broker = parseWith(brokerSchema, pick(flags.broker, env.PETAL_BROKER, "memory://"), "broker URL");
+  const demo = pick(flags.demo, envBool(env, "PETAL_DEMO"), broker.startsWith("memory://"));
+  const authRaw = pick<string | undefined>(flags.basicAuth, env.PETAL_BASIC_AUTH || undefined, undefined);
+  const basicAuth = authRaw === undefined ? null : parseWith(basicAuthSchema, authRaw, "basic auth");
+  const readOnly = pick(flags.readOnly, envBool(env, "PETAL_READ_ONLY"), false);
+  const maxRaw = pick(flags.maxTasks, env.PETAL_MAX_TASKS, "100000");
+  const maxTasks = parseWith(intString("max tasks", 1, 10_000_000), maxRaw, flags.maxTasks !== undefined ? "--max-tasks" : "PETAL_MAX_TASKS");
+  const urlPrefix = normalizePrefix(pick(flags.urlPrefix, env.PETAL_URL_PREFIX, ""));
+  const dev = pick(flags.dev, envBool(env, "PETAL_DEV"), false);
+  const level = pick(flags.logLevel, env.PETAL_LOG_LEVEL, "info");
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`invalid log level ${JSON.stringify(level)}: expected ${LOG_LEVELS.join(", ")}`);
+  return { port, address, broker, demo, basicAuth, readOnly, maxTasks, urlPrefix, dev, logLevel: level as LogLevel };
+}
+
+/** Parse argv (without node and script) and env. Never exits the process itself: tests call it. */
+export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult {
+  let out = "";
+  let err = "";
+  let result: CliResult | null = null;
+  const program = new Command("petal")
+    .description("Real-time monitor and task queue for Celery: a Flower replacement")
+    .version(version, "-V, --version")
+    .configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) })
+    .exitOverride()
+    .option("-p, --port <port>", "HTTP port (env PETAL_PORT, default: 5555)")
+    .option("-a, --address <address>", "address to bind (env PETAL_ADDRESS, default: 127.0.0.1)")
+    .option("-b, --broker <url>", "broker URL (env PETAL_BROKER, default: memory://)")
+    .option("--demo", "run the demo workload (env PETAL_DEMO, default: on for memory://)")
+    .option("--no-demo", "do not run the demo workload")
+    .option("--basic-auth <user:pass>", "require HTTP basic auth, comma-separated pairs (env PETAL_BASIC_AUTH)")
+    .option("--read-only", "refuse control actions (env PETAL_READ_ONLY)")
+    .option("--max-tasks <n>", "tasks kept in memory (env PETAL_MAX_TASKS, default: 100000)")
+    .option("--url-prefix <prefix>", "serve under a path prefix, e.g. /flower (env PETAL_URL_PREFIX)")
+    .option("--dev", "Next.js dev mode instead of the production build")
+    .addOption(new Option("--log-level <level>", "log level (env PETAL_LOG_LEVEL, default: info)").choices([...LOG_LEVELS]))
+    .action((flags: RawFlags) => {
+      result = { kind: "serve", config: resolveConfig(flags, env) };
+    });
+
+  // Issue #3 adds the real worker here; the subcommand exists so scripts fail loudly, not oddly.
+  program
+    .command("worker")
+    .description("run a Petal worker against a Redis broker (not available yet)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(() => {
+      result = { kind: "exit", code: 2, output: "petal: the Redis worker CLI arrives with redis:// support\n", stream: "stderr" };
+    });
+
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof ConfigError) return { kind: "exit", code: 2, output: `petal: ${e.message}\n`, stream: "stderr" };
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return { kind: "exit", code: 0, output: out, stream: "stdout" };
+      const line = (err.trim().split("\n")[0] || e.message).replace(/^error: /, "");
+      return { kind: "exit", code: 2, output: `petal: ${line}\n`, stream: "stderr" };
+    }
+    throw e;
+  }
+  return result ?? { kind: "exit", code: 2, output: "petal: nothing to do\n", stream: "stderr" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// server
+
+export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<unknown>;
+
+/**
+ * Request order: Flower-compatible API (it applies the same basic-auth rule itself, so API
+ * clients get its JSON 401 and /healthcheck and /metrics stay open) → basic auth → Next.
+ */
+export function createRequestListener(ctx: ServerContext, next: NodeHandler | null): http.RequestListener {
+  const api = createHttpHandler(ctx);
+  return (req, res) => {
+    void (async () => {
+      if (await api(req, res)) return;
+      if (ctx.config.basicAuth && !checkBasicAuth(req, ctx.config)) {
+        res.writeHead(401, { "WWW-Authenticate": WWW_AUTHENTICATE, "Content-Type": "text/plain; charset=utf-8" });
+        res.end("Authentication required\n");
+        return;
+      }
+      if (next) return void (await next(req, res));
+      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" });
+      res.end("Not found\n");
+    })().catch((err: unknown) => {
+      ctx.log.error("request failed", { url: req.url, err });
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+      if (!res.writableEnded) res.end(JSON.stringify({ error: { code: "internal", message: "internal server error" } }));
+    });
+  };
+}
+
+export interface RunningPetal {
+  ctx: ServerContext;
+  composition: Composition;
+  server: http.Server;
+  realtime: Realtime;
+  /** the URL it listens on (actual port when --port 0) */
+  url: string;
+  /** stop the demo, workers (graceful), realtime, HTTP and broker */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** serve the Next dashboard (default: true; tests turn it off) */
+  next?: boolean;
+  version?: string;
+}
+
+export async function startPetal(config: PetalConfig, opts: StartOptions = {}): Promise<RunningPetal> {
+  const log = createLogger({ level: config.logLevel });
+  const version = opts.version ?? "0.0.0";
+  // Next's prepare() is the slowest step: start it first and overlap it with the broker and demo.
+  const nextReady = opts.next === false ? Promise.resolve(null) : prepareNext(config);
+  nextReady.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+  const composition = await compose(config, { log, version });
+  const ctx = composition.ctx;
+  let nextApp: Awaited<typeof nextReady>;
+  try {
+    nextApp = await nextReady;
+    await composition.start();
+  } catch (e) {
+    await composition.close().catch(() => {});
+    throw e;
+  }
+  const server = http.createServer(createRequestListener(ctx, nextApp?.handler ?? null));
+  const realtime = attachRealtime(server, ctx, { dev: config.dev });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.address, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await realtime.close();
+    await nextApp?.close();
+    await composition.close().catch(() => {});
+    throw e;
+  }
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  const host = config.address.includes(":") ? `[${config.address}]` : config.address;
+  const url = `http://${host}:${port}${config.urlPrefix}`;
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      let t = performance.now();
+      const phase = (name: string) => {
+        const now = performance.now();
+        log.debug(`shutdown: ${name}`, { ms: Math.round(now - t) });
+        t = now;
+      };
+      await composition.stopWorkload();
+      phase("workload stopped");
+      const closed = realtime.close(); // io.close() closes the HTTP server too
+      server.closeAllConnections(); // keep-alive and HMR sockets would hold server.close() open
+      await closed;
+      phase("realtime and http closed");
+      await nextApp?.close();
+      phase("next closed");
+      await composition.close();
+      phase("broker closed");
+    })());
+  return { ctx, composition, server, realtime, url, close };
+}
+
+async function prepareNext(config: PetalConfig): Promise<{ handler: NodeHandler; close(): Promise<void> }> {
+  // next.config.ts turns this into basePath and the browser code reads it: keep them in step
+  // with --url-prefix (a production build must have been made for the same prefix: start.mjs).
+  process.env.NEXT_PUBLIC_PETAL_PREFIX = config.urlPrefix;
+  const { default: next } = await import("next");
+  const app = next({ dev: config.dev, dir: REPO_ROOT, hostname: config.address, port: config.port, quiet: !config.dev });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  return {
+    handler: (req, res) => handle(req, res),
+    close: async () => {
+      const c = (app as { close?: () => Promise<void> }).close;
+      if (c) await c.call(app).catch(() => {});
+    },
+  };
+}
+
+async function readVersion(): Promise<string> {
+  try {
+    const { readFile } = await import("node:fs/promises");
+    const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, "package.json"), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export async function main(argv = process.argv.slice(2), env: Env = process.env): Promise<void> {
+  const version = await readVersion();
+  const cli = parseCli(argv, env, version);
+  if (cli.kind === "exit") {
+    (cli.stream === "stdout" ? process.stdout : process.stderr).write(cli.output);
+    process.exit(cli.code);
+  }
+  const config = cli.config;
+  const log = createLogger({ level: config.logLevel });
+  process.on("unhandledRejection", (err) => log.error("unhandled rejection", { err }));
+
+  let petal: RunningPetal;
+  try {
+    petal = await startPetal(config, { version });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === "EADDRINUSE") process.stderr.write(`petal: port ${config.port} on ${config.address} is already in use\n`);
+    else process.stderr.write(`petal: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  // performance.now() counts from process start, so this includes module loading and Next.
+  const startupMs = Math.round(performance.now());
+  process.stdout.write(`Petal listening on ${petal.url} (broker ${redactUrl(config.broker)}, demo ${config.demo ? "on" : "off"})\n`);
+  log.info("started", { startup_ms: startupMs, next: config.dev ? "dev" : "production", max_tasks: config.maxTasks });
+
+  let first: { sig: NodeJS.Signals; at: number } | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (first) {
+      // One Ctrl-C can arrive twice (terminal + npm/start.mjs forwarding): that is not a second press.
+      if (sig === first.sig && performance.now() - first.at < DUPLICATE_SIGNAL_MS) return;
+      process.stderr.write(`petal: ${sig} again, exiting now\n`);
+      process.exit(1);
+    }
+    first = { sig, at: performance.now() };
+    log.info("shutting down", { signal: sig });
+    // A stuck close (a broker that never answers) must not keep the process alive forever.
+    setTimeout(() => {
+      log.error("shutdown took too long, exiting", { after_ms: SHUTDOWN_DEADLINE_MS });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    petal.close().then(
+      () => {
+        log.debug("exiting");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("shutdown failed", { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isEntry) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`petal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
