@@ -1,0 +1,5 @@
+import { DashboardPage } from "@/components/dashboard/DashboardPage";
+
+export default function Page() {
+  return <DashboardPage />;
+}

@@ -1,0 +1,3 @@
+export function taskHref(id: string): string {
+  return `/tasks/${encodeURIComponent(id)}`;
+}
