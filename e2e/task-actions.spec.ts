@@ -32,7 +32,7 @@ test("terminating a running task", async ({ page, request }) => {
 
 test("retrying a failed task: a new linked task appears and finishes", async ({ page, request }) => {
   const key = `e2e-${Date.now()}`;
-  const id = await sendTask(request, "emails.send", { args: [], kwargs: { fail_once_key: key, duration_ms: 20 } });
+  const id = await sendTask(request, "emails.send", { args: [], kwargs: { fail_once_key: key, duration_ms: 20, no_retry: true } });
   await waitForState(request, id, ["FAILURE"]);
   await page.goto(`/tasks/${id}`);
   await expect(page.getByTestId("task-state")).toHaveText("FAILURE");
