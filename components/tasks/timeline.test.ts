@@ -1,40 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { TaskRecord } from "@/lib/protocol/api";
+import { emptyTaskRecord, type TaskRecord } from "@/lib/protocol/api";
 import { availableActions, timelineSteps } from "./timeline";
 
 function task(p: Partial<TaskRecord>): TaskRecord {
-  return {
-    uuid: "u",
-    name: "proj.add",
-    state: "PENDING",
-    received: null,
-    sent: null,
-    started: null,
-    rejected: null,
-    succeeded: null,
-    failed: null,
-    retried: null,
-    revoked: null,
-    args: null,
-    kwargs: null,
-    eta: null,
-    expires: null,
-    retries: 0,
-    worker: null,
-    result: null,
-    exception: null,
-    timestamp: null,
-    runtime: null,
-    traceback: null,
-    exchange: null,
-    routing_key: null,
-    clock: 0,
-    client: null,
-    root_id: null,
-    parent_id: null,
-    children: [],
-    ...p,
-  };
+  return { ...emptyTaskRecord("u"), name: "proj.add", ...p };
 }
 
 describe("timelineSteps", () => {

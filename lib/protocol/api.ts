@@ -52,6 +52,49 @@ export interface TaskRecord {
   signum?: number | null;
 }
 
+/** A fresh record with nothing known yet (state PENDING until the first event is applied). */
+export function emptyTaskRecord(uuid: string): TaskRecord {
+  return {
+    uuid,
+    name: null,
+    state: "PENDING",
+    received: null,
+    sent: null,
+    started: null,
+    rejected: null,
+    succeeded: null,
+    failed: null,
+    retried: null,
+    revoked: null,
+    args: null,
+    kwargs: null,
+    eta: null,
+    expires: null,
+    retries: 0,
+    worker: null,
+    result: null,
+    exception: null,
+    timestamp: null,
+    runtime: null,
+    traceback: null,
+    exchange: null,
+    routing_key: null,
+    clock: 0,
+    client: null,
+    root_id: null,
+    parent_id: null,
+    children: [],
+    // Petal's optional fields exist from the start (undefined is left out of JSON) so every
+    // record has one shape: property reads in 100k-task scans stay monomorphic.
+    queue: undefined,
+    retry_of: undefined,
+    retried_as: undefined,
+    terminated: undefined,
+    expired: undefined,
+    signum: undefined,
+  };
+}
+
 export interface WorkerRecord {
   hostname: string;
   online: boolean;

@@ -37,7 +37,9 @@
  * `timestamp` and `clock` are those of the event that last set the state (as Flower reports
  * them), so a late task-sent does not make a task look newer.
  */
-import type { TaskRecord } from "../protocol/api";
+import { emptyTaskRecord, type TaskRecord } from "../protocol/api";
+
+export { emptyTaskRecord };
 import type { TaskEvent, TaskEventType, TaskState } from "../protocol/types";
 
 /** Where an event type leads. `rank` orders the lifecycle of one attempt; ready states are 4. */
@@ -78,49 +80,6 @@ const READY_RANK = 4;
 
 /** Only for two ready events with the same clock/timestamp: the earlier in this list wins. */
 export const READY_TIE_ORDER: readonly TaskState[] = ["FAILURE", "SUCCESS", "REVOKED", "REJECTED"];
-
-/** A fresh record with nothing known yet (state PENDING until the first event is applied). */
-export function emptyTaskRecord(uuid: string): TaskRecord {
-  return {
-    uuid,
-    name: null,
-    state: "PENDING",
-    received: null,
-    sent: null,
-    started: null,
-    rejected: null,
-    succeeded: null,
-    failed: null,
-    retried: null,
-    revoked: null,
-    args: null,
-    kwargs: null,
-    eta: null,
-    expires: null,
-    retries: 0,
-    worker: null,
-    result: null,
-    exception: null,
-    timestamp: null,
-    runtime: null,
-    traceback: null,
-    exchange: null,
-    routing_key: null,
-    clock: 0,
-    client: null,
-    root_id: null,
-    parent_id: null,
-    children: [],
-    // Petal's optional fields exist from the start (undefined is left out of JSON) so every
-    // record has one shape: property reads in 100k-task scans stay monomorphic.
-    queue: undefined,
-    retry_of: undefined,
-    retried_as: undefined,
-    terminated: undefined,
-    expired: undefined,
-    signum: undefined,
-  };
-}
 
 /** Decide whether `ev` moves `rec` (already holding at least one event) to its target state. */
 export function movesState(rec: TaskRecord, ev: TaskEvent): boolean {

@@ -9,6 +9,9 @@ import { SOCKET_EVENTS, type RealtimeUpdate } from "../../lib/protocol/api";
 import type { PetalConfig } from "../context";
 import { compose, type Composition } from "../compose";
 import { silentLogger } from "../log";
+import { TEST_CONFIG } from "../http/test-context";
+
+export { TEST_CONFIG };
 import { createRequestListener } from "../main";
 import { attachRealtime, type Realtime, type RealtimeOptions } from "./index";
 
@@ -19,18 +22,6 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export const TEST_CONFIG: PetalConfig = {
-  port: 0,
-  address: "127.0.0.1",
-  broker: "memory://",
-  demo: false,
-  basicAuth: null,
-  readOnly: false,
-  maxTasks: 100_000,
-  urlPrefix: "",
-  dev: false,
-  logLevel: "error",
-};
 
 export async function startTestServer(config: Partial<PetalConfig> = {}, rt: RealtimeOptions = {}): Promise<TestServer> {
   const composition = await compose({ ...TEST_CONFIG, ...config }, { log: silentLogger, version: "9.9.9-test", ingest: { flushMs: 5 }, env: {} });
