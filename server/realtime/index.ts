@@ -14,6 +14,7 @@ import { redactUrl } from "../log";
 import { BrokerMonitor } from "./broker-monitor";
 import { DEFAULT_SUBSCRIPTION, parseSubscription } from "./subscription";
 import { stateReader } from "./state-reader";
+import { WorkerInspector } from "./worker-info";
 import { ViewCache, Viewer, type StateReader, type ViewConfig } from "./views";
 
 /** server → browser: a subscription was refused (the previous one stays in force). */
@@ -51,7 +52,7 @@ export function attachRealtime(server: http.Server, ctx: ServerContext, opts: Re
   const tickMs = opts.tickMs ?? 50;
   const minGapMs = opts.minGapMs ?? 100;
   const chartsEveryMs = opts.chartsEveryMs ?? 1000;
-  const state = opts.state ?? stateReader(ctx.state);
+  const state = opts.state ?? stateReader(ctx.state, new WorkerInspector(ctx));
   const cache = new ViewCache(state);
   const monitor = new BrokerMonitor(ctx, { pollMs: opts.brokerPollMs });
   const config: ViewConfig = { readOnly: ctx.config.readOnly, broker: redactUrl(ctx.config.broker), version: ctx.version };

@@ -1,17 +1,21 @@
 /** ClusterState seen through the narrow StateReader the realtime views use. */
 import type { ClusterState } from "../../lib/state";
 import type { StateReader } from "./views";
+import type { WorkerInspector } from "./worker-info";
 
-export function stateReader(state: ClusterState): StateReader {
+export function stateReader(state: ClusterState, inspector?: WorkerInspector): StateReader {
   return {
     version: () => state.version,
     tasksVersion: () => state.tasksVersion,
-    workersVersion: () => state.workersVersion,
+    workersVersion: () => state.workersVersion + (inspector?.version ?? 0),
     taskVersion: (id) => state.taskVersion(id),
     getTask: (id) => state.getTask(id) ?? null,
     queryTasks: (q) => state.queryTasks(q),
     workers: () => state.workers(),
-    getWorker: (name) => state.getWorker(name) ?? null,
+    getWorker: (name) => {
+      const w = state.getWorker(name);
+      return w ? (inspector ? inspector.enrich(w) : w) : null;
+    },
     overview: () => state.overview(),
     charts: (resolution, opts) => state.charts(resolution, opts.worker ? { worker: opts.worker } : undefined),
   };
