@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parseCli, type CliResult } from "./main";
 
-function serve(argv: string[], env: Record<string, string> = {}) {
+function serveWithWarnings(argv: string[], env: Record<string, string> = {}) {
   const r = parseCli(argv, env);
   if (r.kind !== "serve") throw new Error(`expected serve, got exit ${r.code}: ${r.output}`);
-  return r.config;
+  return r;
+}
+
+function serve(argv: string[], env: Record<string, string> = {}) {
+  return serveWithWarnings(argv, env).config;
 }
 
 function fail(argv: string[], env: Record<string, string> = {}): Extract<CliResult, { kind: "exit" }> {
@@ -109,5 +113,68 @@ describe("parseCli", () => {
     const r = fail(["worker", "-A", "proj", "--concurrency", "4"]);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/the Redis worker CLI arrives with redis:\/\/ support/);
+  });
+});
+
+describe("parseCli: Flower drop-in", () => {
+  it("accepts Flower's underscore spellings, with = or a separate value", () => {
+    const c = serve(["--basic_auth=admin:pw,ops:x", "--url_prefix", "flower", "--max_tasks=5000", "--port=5566", "--address=0.0.0.0", "--broker=redis://h:6379/0"]);
+    expect(c).toMatchObject({ basicAuth: "admin:pw,ops:x", urlPrefix: "/flower", maxTasks: 5000, port: 5566, address: "0.0.0.0", broker: "redis://h:6379/0", demo: false });
+    expect(fail(["--max_tasks", "0"]).output).toMatch(/--max_tasks/);
+    expect(fail(["--basic_auth", "nocolon"]).output).toMatch(/basic auth/);
+  });
+
+  it("lets Petal's spelling win when both are given", () => {
+    expect(serve(["--max-tasks", "10", "--max_tasks", "20"]).maxTasks).toBe(10);
+  });
+
+  it("reads FLOWER_* and CELERY_BROKER_URL/BROKER_URL env after PETAL_*", () => {
+    const flower = {
+      FLOWER_PORT: "5600",
+      FLOWER_ADDRESS: "0.0.0.0",
+      FLOWER_BASIC_AUTH: "f:p",
+      FLOWER_URL_PREFIX: "fl",
+      FLOWER_MAX_TASKS: "77",
+      CELERY_BROKER_URL: "redis://celery:6379/1",
+      BROKER_URL: "redis://old:6379/2",
+    };
+    expect(serve([], flower)).toMatchObject({ port: 5600, address: "0.0.0.0", basicAuth: "f:p", urlPrefix: "/fl", maxTasks: 77, broker: "redis://celery:6379/1", demo: false });
+    expect(serve([], { BROKER_URL: "redis://old:6379/2" }).broker).toBe("redis://old:6379/2");
+    const petal = { PETAL_PORT: "6000", PETAL_ADDRESS: "::1", PETAL_BASIC_AUTH: "u:p", PETAL_URL_PREFIX: "/pp", PETAL_MAX_TASKS: "42", PETAL_BROKER: "memory://" };
+    expect(serve([], { ...flower, ...petal })).toMatchObject({ port: 6000, address: "::1", basicAuth: "u:p", urlPrefix: "/pp", maxTasks: 42, broker: "memory://" });
+    expect(serve(["--port", "7000", "--broker", "memory://"], flower)).toMatchObject({ port: 7000, broker: "memory://" });
+  });
+
+  it("names the env variable that was wrong, without echoing secrets", () => {
+    expect(fail([], { FLOWER_PORT: "http" }).output).toMatch(/FLOWER_PORT/);
+    expect(fail([], { FLOWER_MAX_TASKS: "-3" }).output).toMatch(/FLOWER_MAX_TASKS/);
+    const bad = fail([], { CELERY_BROKER_URL: "amqp://guest:s3cret@rabbit//" });
+    expect(bad.output).toMatch(/invalid CELERY_BROKER_URL/);
+    expect(bad.output).not.toContain("s3cret");
+    expect(fail(["--basic-auth", "s3cret"]).output).not.toContain("s3cret");
+  });
+
+  it("accepts common Flower-only options with a one-line warning each", () => {
+    const r = serveWithWarnings(["--persistent=True", "--db", "flower.db", "--state_save_interval=60000", "--enable_events=False", "--auto_refresh", "--broker_api=http://guest:guest@rabbit:15672/api/", "--conf=flowerconfig.py", "--port", "5555"]);
+    expect(r.config.port).toBe(5555);
+    expect(r.warnings).toHaveLength(7);
+    for (const w of r.warnings) expect(w).toMatch(/^ignoring Flower option --\w+: .+/);
+    expect(r.warnings.join("\n")).not.toContain("\n\n");
+    expect(r.warnings[0]).toBe("ignoring Flower option --persistent: Petal keeps no state on disk");
+    expect(serveWithWarnings([]).warnings).toEqual([]);
+  });
+
+  it("refuses Flower's OAuth and TLS options instead of dropping them silently", () => {
+    for (const argv of [["--auth=.*@example\\.com"], ["--certfile", "/x.pem"], ["--keyfile=/k.pem"]]) {
+      const r = fail(argv);
+      expect(r.code).toBe(2);
+      expect(r.output).toMatch(/is not supported/);
+      expect(r.output.trim().split("\n")).toHaveLength(1);
+    }
+    expect(fail(["--no_such_flower_flag"]).output).toMatch(/unknown option/);
+  });
+
+  it("mentions the Flower spellings in help", () => {
+    expect(fail(["--help"]).output).toMatch(/--basic_auth/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Petal's process entry: flags + PETAL_* env → a validated PetalConfig, then one HTTP server that
+ * Petal's process entry: flags + env (PETAL_*, then Flower's and Celery's names) → a validated PetalConfig, then one HTTP server that
  * serves the Flower-compatible API, socket.io and the Next.js dashboard on a single port.
  *
  *   node --import tsx server/main.ts [--port 5555] [--broker memory://] …
@@ -26,7 +26,8 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 // CLI
 
 export type CliResult =
-  | { kind: "serve"; config: PetalConfig }
+  /** `warnings`: one line each, for Flower options that were accepted but have no effect */
+  | { kind: "serve"; config: PetalConfig; warnings: string[] }
   /** help, version, a placeholder subcommand or an error: print `output`, exit with `code` */
   | { kind: "exit"; code: number; output: string; stream: "stdout" | "stderr" };
 
@@ -77,12 +78,64 @@ function pick<T>(flag: T | undefined, envValue: T | undefined, fallback: T): T {
   return flag !== undefined ? flag : envValue !== undefined ? envValue : fallback;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, label: string): T {
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, label: string, shown: unknown = value): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const msg = r.error.issues[0]?.message ?? "invalid value";
-  throw new ConfigError(`${msg.replace(/^invalid ([^:]+)/, (_m, what: string) => `invalid ${label || what}`)} (got ${JSON.stringify(value)})`);
+  throw new ConfigError(`${msg.replace(/^invalid ([^:]+)/, (_m, what: string) => `invalid ${label || what}`)} (got ${JSON.stringify(shown)})`);
 }
+
+/**
+ * The first of `names` set in env: PETAL_* first, then the names Flower and Celery read, so
+ * Petal drops into a Flower deployment's environment unchanged.
+ */
+function envFirst(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== "") return { name, value };
+  }
+  return undefined;
+}
+
+const ENV = {
+  port: ["PETAL_PORT", "FLOWER_PORT"],
+  address: ["PETAL_ADDRESS", "FLOWER_ADDRESS"],
+  broker: ["PETAL_BROKER", "CELERY_BROKER_URL", "BROKER_URL"],
+  basicAuth: ["PETAL_BASIC_AUTH", "FLOWER_BASIC_AUTH"],
+  maxTasks: ["PETAL_MAX_TASKS", "FLOWER_MAX_TASKS"],
+  urlPrefix: ["PETAL_URL_PREFIX", "FLOWER_URL_PREFIX"],
+} as const;
+
+/**
+ * Flower options Petal accepts and ignores, with why, so `celery flower …` command lines keep
+ * working; each one given prints a one-line warning.
+ */
+export const IGNORED_FLOWER_OPTIONS: Readonly<Record<string, string>> = {
+  persistent: "Petal keeps no state on disk",
+  db: "Petal keeps no state on disk",
+  state_save_interval: "Petal keeps no state on disk",
+  enable_events: "start workers with -E (task events) instead",
+  purge_offline_workers: "offline workers stay listed",
+  auto_refresh: "the dashboard always updates live",
+  broker_api: "queue lengths come from the broker itself",
+  conf: "Flower config files are not read; use flags or env",
+  natural_time: "no Petal equivalent",
+  inspect_timeout: "no Petal equivalent",
+  max_workers: "no Petal equivalent",
+  tasks_columns: "no Petal equivalent",
+  xheaders: "no Petal equivalent",
+};
+
+/** Flower options whose silent loss would weaken security: refused, not ignored. */
+export const REFUSED_FLOWER_OPTIONS: Readonly<Record<string, string>> = {
+  auth: "Flower's OAuth login is not supported; use --basic-auth",
+  oauth2_key: "Flower's OAuth login is not supported; use --basic-auth",
+  oauth2_secret: "Flower's OAuth login is not supported; use --basic-auth",
+  oauth2_redirect_uri: "Flower's OAuth login is not supported; use --basic-auth",
+  certfile: "TLS is not served by Petal; put a TLS proxy in front",
+  keyfile: "TLS is not served by Petal; put a TLS proxy in front",
+  ca_certs: "TLS is not served by Petal; put a TLS proxy in front",
+};
 
 interface RawFlags {
   port?: string;
@@ -95,22 +148,33 @@ interface RawFlags {
   urlPrefix?: string;
   dev?: boolean;
   logLevel?: string;
+  /** Flower's spellings of the same options */
+  basic_auth?: string;
+  url_prefix?: string;
+  max_tasks?: string;
 }
 
 /** Flags win over env, env over defaults. Throws ConfigError with a one-line message. */
 export function resolveConfig(flags: RawFlags, env: Env): PetalConfig {
-  const portRaw = pick(flags.port, env.PETAL_PORT, "5555");
-  const port = parseWith(intString("port", 0, 65535), portRaw, flags.port !== undefined ? "--port" : env.PETAL_PORT !== undefined ? "PETAL_PORT" : "port");
-  const address = pick(flags.address, env.PETAL_ADDRESS, "127.0.0.1").trim();
+  const portEnv = envFirst(env, ENV.port);
+  const portRaw = pick(flags.port, portEnv?.value, "5555");
+  const port = parseWith(intString("port", 0, 65535), portRaw, flags.port !== undefined ? "--port" : (portEnv?.name ?? "port"));
+  const address = pick(flags.address, envFirst(env, ENV.address)?.value, "127.0.0.1").trim();
   if (address === "" || /\s/.test(address)) throw new ConfigError(`invalid address ${JSON.stringify(address)}`);
-  const broker = parseWith(brokerSchema, pick(flags.broker, env.PETAL_BROKER, "memory://"), "broker URL");
+  const brokerEnv = envFirst(env, ENV.broker);
+  const brokerRaw = pick(flags.broker, brokerEnv?.value, "memory://");
+  // The URL may hold a password: never echo it back.
+  const broker = parseWith(brokerSchema, brokerRaw, flags.broker !== undefined || !brokerEnv ? "broker URL" : brokerEnv.name, redactUrl(brokerRaw));
   const demo = pick(flags.demo, envBool(env, "PETAL_DEMO"), broker.startsWith("memory://"));
-  const authRaw = pick<string | undefined>(flags.basicAuth, env.PETAL_BASIC_AUTH || undefined, undefined);
-  const basicAuth = authRaw === undefined ? null : parseWith(basicAuthSchema, authRaw, "basic auth");
+  const authRaw = pick<string | undefined>(flags.basicAuth ?? flags.basic_auth, envFirst(env, ENV.basicAuth)?.value, undefined);
+  const basicAuth = authRaw === undefined ? null : parseWith(basicAuthSchema, authRaw, "basic auth", "<redacted>");
   const readOnly = pick(flags.readOnly, envBool(env, "PETAL_READ_ONLY"), false);
-  const maxRaw = pick(flags.maxTasks, env.PETAL_MAX_TASKS, "100000");
-  const maxTasks = parseWith(intString("max tasks", 1, 10_000_000), maxRaw, flags.maxTasks !== undefined ? "--max-tasks" : "PETAL_MAX_TASKS");
-  const urlPrefix = normalizePrefix(pick(flags.urlPrefix, env.PETAL_URL_PREFIX, ""));
+  const maxFlag = flags.maxTasks ?? flags.max_tasks;
+  const maxEnv = envFirst(env, ENV.maxTasks);
+  const maxRaw = pick(maxFlag, maxEnv?.value, "100000");
+  const maxLabel = maxFlag !== undefined ? (flags.maxTasks !== undefined ? "--max-tasks" : "--max_tasks") : (maxEnv?.name ?? "max tasks");
+  const maxTasks = parseWith(intString("max tasks", 1, 10_000_000), maxRaw, maxLabel);
+  const urlPrefix = normalizePrefix(pick(flags.urlPrefix ?? flags.url_prefix, envFirst(env, ENV.urlPrefix)?.value, ""));
   const dev = pick(flags.dev, envBool(env, "PETAL_DEV"), false);
   const level = pick(flags.logLevel, env.PETAL_LOG_LEVEL, "info");
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`invalid log level ${JSON.stringify(level)}: expected ${LOG_LEVELS.join(", ")}`);
@@ -138,9 +202,24 @@ export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult
     .option("--url-prefix <prefix>", "serve under a path prefix, e.g. /flower (env PETAL_URL_PREFIX)")
     .option("--dev", "Next.js dev mode instead of the production build")
     .addOption(new Option("--log-level <level>", "log level (env PETAL_LOG_LEVEL, default: info)").choices([...LOG_LEVELS]))
-    .action((flags: RawFlags) => {
-      result = { kind: "serve", config: resolveConfig(flags, env) };
-    });
+    .addOption(new Option("--basic_auth <user:pass>").hideHelp())
+    .addOption(new Option("--url_prefix <prefix>").hideHelp())
+    .addOption(new Option("--max_tasks <n>").hideHelp());
+  // Flower's own flags: booleans may be written --flag, --flag=True or --flag=False.
+  for (const name of [...Object.keys(IGNORED_FLOWER_OPTIONS), ...Object.keys(REFUSED_FLOWER_OPTIONS)]) {
+    program.addOption(new Option(`--${name} [value]`).hideHelp());
+  }
+  program.addHelpText("after", "\nFlower's spellings (--basic_auth, --url_prefix, --max_tasks) and FLOWER_* / CELERY_BROKER_URL env work too.");
+  program.action((flags: RawFlags & Record<string, unknown>) => {
+    for (const [name, why] of Object.entries(REFUSED_FLOWER_OPTIONS)) {
+      if (flags[name] !== undefined) throw new ConfigError(`--${name} is not supported: ${why}`);
+    }
+    const warnings: string[] = [];
+    for (const [name, why] of Object.entries(IGNORED_FLOWER_OPTIONS)) {
+      if (flags[name] !== undefined) warnings.push(`ignoring Flower option --${name}: ${why}`);
+    }
+    result = { kind: "serve", config: resolveConfig(flags, env), warnings };
+  });
 
   // Issue #3 adds the real worker here; the subcommand exists so scripts fail loudly, not oddly.
   program
@@ -308,6 +387,7 @@ export async function main(argv = process.argv.slice(2), env: Env = process.env)
     process.exit(cli.code);
   }
   const config = cli.config;
+  for (const w of cli.warnings) process.stderr.write(`petal: warning: ${w}\n`);
   const log = createLogger({ level: config.logLevel });
   process.on("unhandledRejection", (err) => log.error("unhandled rejection", { err }));
 

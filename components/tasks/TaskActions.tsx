@@ -1,11 +1,13 @@
 "use client";
 
+import { useMemo } from "react";
 import type { TaskRecord } from "@/lib/protocol/api";
 import { retryTask, revokeTask } from "../realtime/actions";
 import { Button } from "../ui/Button";
 import { ConfirmDialog } from "../ui/ConfirmDialog";
 import { useAction } from "../ui/useAction";
 import { taskHref } from "./links";
+import { retryBlockedReason } from "./retry";
 import { availableActions } from "./timeline";
 
 function label(t: TaskRecord): string {
@@ -18,6 +20,10 @@ export function TaskActions({ task, onRetried }: { task: TaskRecord; onRetried: 
   const act = useAction();
   const name = label(task);
   const link = { href: taskHref(task.uuid), label: "Open task" };
+  const retryBlocked = useMemo(
+    () => (a.retry ? retryBlockedReason({ name: task.name, args: task.args, kwargs: task.kwargs }) : null),
+    [a.retry, task.name, task.args, task.kwargs],
+  );
 
   return (
     <div className="flex items-center gap-2" data-testid="task-actions">
@@ -60,7 +66,7 @@ export function TaskActions({ task, onRetried }: { task: TaskRecord; onRetried: 
       {a.retry ? (
         <Button
           variant="primary"
-          disabledReason={act.disabledReason}
+          disabledReason={act.disabledReason ?? retryBlocked}
           onClick={() =>
             act.ask({
               id: "retry",

@@ -199,10 +199,11 @@ describe("retry", () => {
 
     expect((await srv.post("/api/task/retry/00000000-0000-0000-0000-000000000000")).status).toBe(404);
 
-    // Known only from events (e.g. a Celery worker without result_extended): no real args.
+    // Known only from events whose message carried no argsrepr (the minimal form, PROTOCOL.md
+    // §3.3): nothing to recover. Reprs that parse are retried (task-control.test.ts).
     const ghost = "11111111-2222-3333-4444-555555555555";
     t.ctx.state.ingest([
-      taskEv("task-received", ghost, { hostname: "w1@test", timestamp: Date.now() / 1000 }),
+      taskEv("task-received", ghost, { hostname: "w1@test", timestamp: Date.now() / 1000 }, { args: "", kwargs: "" }),
       taskEv("task-failed", ghost, { hostname: "w1@test", timestamp: Date.now() / 1000 }),
     ]);
     expect(t.ctx.state.getTask(ghost)?.state).toBe("FAILURE");

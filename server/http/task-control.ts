@@ -2,7 +2,9 @@
  * Acting on one task: revoke (Flower's path and texts) and Petal's own retry, which re-sends a
  * finished task with its recorded arguments and links the two ids.
  */
-import { READY_STATES, type TaskState } from "../../lib/protocol/types";
+import type { TaskRecord } from "../../lib/protocol/api";
+import { parseArgsRepr, parseKwargsRepr } from "../../lib/protocol/pyliteral";
+import { READY_STATES, type ResultMeta, type TaskState } from "../../lib/protocol/types";
 import { badRequest, conflict, notFound } from "./errors";
 import { parseBool } from "./params";
 import type { HandlerInput, HandlerResult, Route } from "./types";
@@ -43,13 +45,40 @@ async function retry({ params, ctx }: HandlerInput): Promise<HandlerResult> {
   }
   const name = task?.name ?? meta?.name ?? null;
   if (!name) throw conflict(`no task name recorded for ${id}`);
-  // Event state only has repr strings; the real values come from the backend's extended meta.
-  if (!meta || !Array.isArray(meta.args)) throw conflict(`no arguments recorded for ${id}`);
-  const kwargs = meta.kwargs && typeof meta.kwargs === "object" ? meta.kwargs : {};
-  const queue = meta.queue ?? task?.queue ?? undefined;
-  const sent = await ctx.client.sendTask(name, meta.args, kwargs, { queue: queue ?? undefined, retryOf: id });
+  const { args, kwargs } = recoverArguments(id, task, meta);
+  // Where the task went first; sendTask falls back to the registered queue, else "celery".
+  // Empty strings count as unknown: events of a minimal message carry "" for what is missing.
+  const queue = meta?.queue || task?.queue || task?.routing_key || undefined;
+  const sent = await ctx.client.sendTask(name, args, kwargs, { queue, retryOf: id });
   ctx.state.linkRetry(id, sent.id);
   return { status: 200, body: { "task-id": sent.id, retry_of: id, state: "PENDING" } };
+}
+
+/**
+ * The arguments to re-send: the backend's extended meta holds the real values (result_extended);
+ * otherwise the event reprs, when they read back as Python literals. Truncated or non-literal
+ * reprs are refused rather than guessed, since a wrong re-run is worse than none.
+ */
+export function recoverArguments(
+  id: string,
+  task: TaskRecord | undefined,
+  meta: ResultMeta | null | undefined,
+): { args: unknown[]; kwargs: Record<string, unknown> } {
+  if (meta && Array.isArray(meta.args)) {
+    const kwargs = meta.kwargs && typeof meta.kwargs === "object" && !Array.isArray(meta.kwargs) ? (meta.kwargs as Record<string, unknown>) : {};
+    return { args: meta.args, kwargs };
+  }
+  if (!task || (!task.args && !task.kwargs)) throw conflict(`no arguments recorded for ${id}`);
+  const args = parseArgsRepr(task.args);
+  if (!args.ok) throw conflict(`cannot retry ${id}: its args cannot be recovered from ${clip(task.args)}: ${args.reason}`);
+  const kwargs = parseKwargsRepr(task.kwargs);
+  if (!kwargs.ok) throw conflict(`cannot retry ${id}: its kwargs cannot be recovered from ${clip(task.kwargs)}: ${kwargs.reason}`);
+  return { args: args.value, kwargs: kwargs.value };
+}
+
+function clip(repr: string | null): string {
+  if (repr === null) return "nothing";
+  return JSON.stringify(repr.length > 60 ? repr.slice(0, 60) + "…" : repr);
 }
 
 export const taskControlRoutes: Route[] = [
