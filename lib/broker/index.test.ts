@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBroker, MemoryBroker } from "./index";
+import { createBroker, MemoryBroker, RedisBroker } from "./index";
 
 describe("createBroker", () => {
   it("makes a memory broker for memory://", async () => {
@@ -9,14 +9,17 @@ describe("createBroker", () => {
     await b.close();
   });
 
-  it("says redis:// comes in the next issue, without echoing credentials", () => {
-    expect(() => createBroker("redis://user:s3cret@localhost:6379/0")).toThrow(/not implemented yet.*next issue/);
-    try {
-      createBroker("redis://user:s3cret@localhost:6379/0");
-    } catch (e) {
-      expect(String(e)).not.toContain("s3cret");
+  it("makes a Redis broker for redis://, rediss://, sentinel:// without echoing credentials", async () => {
+    const b = createBroker("redis://user:s3cret@localhost:6379/0");
+    expect(b).toBeInstanceOf(RedisBroker);
+    expect(b.url).not.toContain("s3cret");
+    await b.close();
+    for (const url of ["rediss://h:6380/1", "sentinel://h:26379;sentinel://h2:26379/0?master_name=mymaster"]) {
+      const r = createBroker(url);
+      expect(r).toBeInstanceOf(RedisBroker);
+      await r.close();
     }
-    expect(() => createBroker("rediss://h")).toThrow(/next issue/);
+    expect(() => createBroker("sentinel://h:26379")).toThrow(/master_name/);
   });
 
   it("rejects unknown schemes and garbage clearly", () => {

@@ -2,18 +2,20 @@
  * The broker port and its transports. createBroker is the one place a URL becomes a transport.
  */
 import { MemoryBroker } from "./memory/index";
+import { RedisBroker } from "./redis/index";
 import type { Broker } from "./types";
 
 export type * from "./types";
 export { BrokerClosedError } from "./errors";
 export { MemoryBroker, type MemoryBrokerOptions } from "./memory/index";
+export { RedisBroker, type RedisBrokerOptions } from "./redis/index";
 
 /** URL schemes createBroker understands today. */
-export const SUPPORTED_BROKER_SCHEMES = ["memory:"] as const;
+export const SUPPORTED_BROKER_SCHEMES = ["memory:", "redis:", "rediss:", "sentinel:"] as const;
 
 /**
- * A broker for `url`: "memory://" (the embedded in-process broker). redis:// / rediss:// arrive
- * with the Redis transport (next issue). Errors name only the scheme, never the rest of the URL
+ * A broker for `url`: "memory://" (the embedded in-process broker), or "redis://", "rediss://",
+ * "sentinel://" (kombu-compatible Redis transport; connects lazily, on connect()). Errors name only the scheme, never the rest of the URL
  * (it may hold a password).
  */
 export function createBroker(url: string): Broker {
@@ -25,8 +27,9 @@ export function createBroker(url: string): Broker {
       return new MemoryBroker();
     case "redis":
     case "rediss":
-      throw new Error(`broker scheme "${scheme}://" is not implemented yet: the Redis transport comes in the next issue; use "memory://" for now`);
+    case "sentinel":
+      return new RedisBroker(url);
     default:
-      throw new Error(`unsupported broker scheme "${scheme}://" (supported: memory://)`);
+      throw new Error(`unsupported broker scheme "${scheme}://" (supported: memory://, redis://, rediss://, sentinel://)`);
   }
 }

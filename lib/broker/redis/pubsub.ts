@@ -1,0 +1,227 @@
+/**
+ * Events (celeryev) and remote control (pidbox) over Redis pub/sub, exactly as kombu lays them
+ * out (PROTOCOL.md §5, §6): one subscriber connection per broker PSUBSCRIBEs the event pattern
+ * and the pidbox channel and fans each message out to local handlers (each decodes its own
+ * copy). ioredis resubscribes after a reconnect. Malformed payloads are counted, never thrown.
+ */
+import type { Redis } from "ioredis";
+import { decodeControlReply, encodeControlReply, encodeControlRequest, parseControlRequest, replyQueueName, REPLY_EXCHANGE, withReply } from "../../protocol/control";
+import { decodeBody, parseEnvelope, serializeEnvelope, uuid4 } from "../../protocol/envelope";
+import { encodeEventEnvelope, eventRoutingKey, LamportClock, splitEventBody } from "../../protocol/events";
+import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
+import type { BroadcastOptions, IncomingControl, RawEventBatch, Subscription } from "../types";
+import type { ErrorSink } from "./consumer";
+import { endConnection } from "./connection";
+import { bindingMember, type KeyMap, parseBindingMember } from "./keys";
+
+/** How long broadcast waits for replies when not told, ms (default: 1000). */
+export const DEFAULT_BROADCAST_TIMEOUT_MS = 1000;
+
+export interface PubSubHost {
+  readonly cmd: Redis;
+  readonly keys: KeyMap;
+  readonly onError: ErrorSink;
+  readonly clock: LamportClock;
+  isClosed(): boolean;
+  subscriber(): Redis;
+  blockingConnection(): Redis;
+}
+
+type EventHandler = (batch: RawEventBatch) => void;
+type ControlHandler = (c: IncomingControl) => void;
+
+export class RedisPubSub {
+  private readonly eventHandlers = new Set<EventHandler>();
+  private readonly controlHandlers = new Set<ControlHandler>();
+  private listening = false;
+  private readonly pendingBroadcasts = new Set<{ conn: Redis; done: Promise<unknown> }>();
+  /** event payloads that could not be decoded */
+  rejectedEvents = 0;
+  /** pidbox payloads that were not a control request */
+  rejectedControl = 0;
+
+  constructor(private readonly host: PubSubHost) {}
+
+  // --- events
+
+  async publishEvent(hostname: string, events: object | object[]): Promise<void> {
+    let routingKey: string;
+    if (Array.isArray(events)) {
+      if (events.length === 0) return;
+      routingKey = "task.multi";
+    } else {
+      const type = (events as { type?: unknown } | null)?.type;
+      if (typeof type !== "string" || type === "") throw new TypeError("publishEvent: an event needs a string type");
+      routingKey = eventRoutingKey(type);
+    }
+    const env = encodeEventEnvelope(hostname, events);
+    await this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeEnvelope(env));
+  }
+
+  async subscribeEvents(onBatch: EventHandler): Promise<Subscription> {
+    const first = this.eventHandlers.size === 0;
+    this.eventHandlers.add(onBatch);
+    this.attach();
+    if (first) await this.host.subscriber().psubscribe(this.host.keys.eventPattern);
+    return { close: () => this.remove(this.eventHandlers, onBatch, this.host.keys.eventPattern) };
+  }
+
+  // --- control
+
+  async listenControl(onRequest: ControlHandler): Promise<Subscription> {
+    const first = this.controlHandlers.size === 0;
+    this.controlHandlers.add(onRequest);
+    this.attach();
+    if (first) await this.host.subscriber().psubscribe(this.host.keys.pidboxPattern);
+    return { close: () => this.remove(this.controlHandlers, onRequest, this.host.keys.pidboxPattern) };
+  }
+
+  async broadcast(request: Omit<ControlRequest, "ticket" | "reply_to">, opts: BroadcastOptions = {}): Promise<ControlReply[]> {
+    const { cmd, keys } = this.host;
+    const timeout = opts.timeout ?? DEFAULT_BROADCAST_TIMEOUT_MS;
+    const clock = this.host.clock.tick();
+    if (opts.reply === false) {
+      await cmd.publish(keys.pidboxChannel, serializeEnvelope(encodeControlRequest(request, { clock, timeoutMs: timeout })));
+      return [];
+    }
+    const dest = request.destination;
+    const limit = opts.limit ?? (Array.isArray(dest) && dest.length > 0 ? dest.length : Infinity);
+    const oid = uuid4();
+    const ticket = uuid4();
+    const replyQueue = replyQueueName(oid);
+    const member = bindingMember(oid, "", replyQueue);
+    const lists = keys.lists(replyQueue);
+    const conn = this.host.blockingConnection();
+    const replies: ControlReply[] = [];
+    const run = (async () => {
+      // Without this binding a Celery worker silently drops its reply (PROTOCOL.md §6.2).
+      await cmd.sadd(keys.binding(REPLY_EXCHANGE), member);
+      const env = encodeControlRequest(withReply(request, ticket, oid), { clock, timeoutMs: timeout });
+      await cmd.publish(keys.pidboxChannel, serializeEnvelope(env));
+      const deadline = Date.now() + timeout;
+      while (replies.length < limit) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        // BRPOP takes fractional seconds: block no longer than the time that is left.
+        const res = await conn.brpop(...lists, Math.max(0.01, Math.min(1, left / 1000)).toFixed(3));
+        if (!res) continue;
+        try {
+          const r = decodeControlReply(parseEnvelope(res[1]));
+          if (r.ticket === ticket) replies.push(r.reply);
+        } catch {
+          this.rejectedControl++;
+        }
+      }
+    })();
+    const entry = { conn, done: run.catch(() => undefined) };
+    this.pendingBroadcasts.add(entry);
+    try {
+      await run;
+    } catch (err) {
+      if (!this.host.isClosed()) throw err;
+    } finally {
+      this.pendingBroadcasts.delete(entry);
+      void endConnection(conn);
+      if (!this.host.isClosed())
+        await cmd
+          .multi()
+          .srem(keys.binding(REPLY_EXCHANGE), member)
+          .del(...lists)
+          .exec()
+          .catch((e) => this.host.onError(e, "broadcast cleanup"));
+    }
+    return replies;
+  }
+
+  /** Ends pending broadcasts (they resolve with what they have) and forgets every handler. */
+  async close(): Promise<void> {
+    this.eventHandlers.clear();
+    this.controlHandlers.clear();
+    const pending = [...this.pendingBroadcasts];
+    for (const p of pending) void endConnection(p.conn);
+    await Promise.all(pending.map((p) => p.done));
+  }
+
+  // --- internals
+
+  private attach(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.host.subscriber().on("pmessage", (pattern: string, channel: string, message: string) => this.dispatch(pattern, channel, message));
+  }
+
+  private async remove<T>(set: Set<T>, handler: T, pattern: string): Promise<void> {
+    if (!set.delete(handler) || set.size > 0 || this.host.isClosed()) return;
+    await this.host
+      .subscriber()
+      .punsubscribe(pattern)
+      .catch(() => undefined);
+  }
+
+  private dispatch(pattern: string, channel: string, message: string): void {
+    const keys = this.host.keys;
+    if (pattern === keys.eventPattern) this.dispatchEvent(channel.slice(keys.eventPrefix.length), message);
+    else if (pattern === keys.pidboxPattern) this.dispatchControl(message);
+  }
+
+  private dispatchEvent(routingKey: string, message: string): void {
+    if (this.eventHandlers.size === 0) return;
+    let env: Envelope;
+    let body: unknown;
+    try {
+      env = parseEnvelope(message);
+      body = decodeBody(env);
+    } catch {
+      this.rejectedEvents++;
+      return;
+    }
+    let first = true;
+    for (const h of [...this.eventHandlers]) {
+      // Every handler gets its own objects: the first takes the decoded body, the others a fresh decode.
+      const events = splitEventBody(first ? body : decodeBody(env));
+      first = false;
+      try {
+        h({ events, routingKey });
+      } catch (err) {
+        this.host.onError(err, "event subscriber");
+      }
+    }
+  }
+
+  private dispatchControl(message: string): void {
+    if (this.controlHandlers.size === 0) return;
+    let env: Envelope;
+    try {
+      env = parseEnvelope(message);
+      if (!parseControlRequest(decodeBody(env))) throw new Error("not a control request");
+    } catch {
+      this.rejectedControl++;
+      return;
+    }
+    const clock = env.headers.clock;
+    if (typeof clock === "number") this.host.clock.adjust(clock);
+    for (const h of [...this.controlHandlers]) {
+      const request = parseControlRequest(decodeBody(env)) as ControlRequest;
+      try {
+        // reply() never rejects (callers `void` it): a lost reply is what a timeout looks like anyway.
+        h({ request, reply: (reply) => this.reply(request, reply).catch((e) => this.host.onError(e, "control reply")) });
+      } catch (err) {
+        this.host.onError(err, "control listener");
+      }
+    }
+  }
+
+  /** §6.2 from the worker's side: find the reply list through the binding set, then LPUSH. */
+  private async reply(request: ControlRequest, reply: ControlReply): Promise<void> {
+    const rt = request.reply_to;
+    if (!rt || typeof request.ticket !== "string" || this.host.isClosed()) return;
+    const { cmd, keys } = this.host;
+    const members = await cmd.smembers(keys.binding(rt.exchange));
+    const env = encodeControlReply(reply, { ticket: request.ticket, clock: this.host.clock.tick(), replyTo: rt });
+    const raw = serializeEnvelope(env);
+    for (const m of members) {
+      const b = parseBindingMember(m);
+      if (b && b.routingKey === rt.routing_key) await cmd.lpush(keys.prefix + b.queue, raw);
+    }
+  }
+}

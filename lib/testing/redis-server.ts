@@ -1,0 +1,125 @@
+/**
+ * Test helper (node only): a private `redis-server` per test file on a free port, so tests
+ * never touch the shared 6379 nor anyone else's data. Nothing is persisted (--save "",
+ * --appendonly no). requireRedis()/requireCelery() turn a missing system package into a
+ * skip reason locally and into a hard failure under CI=true (nothing may be skipped in CI).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import net from "node:net";
+
+export interface RedisServerHandle {
+  url: string;
+  port: number;
+  /** stops the process (SIGTERM, then SIGKILL after 2 s); resolves once it exited */
+  stop(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** listen on this port, e.g. to restart a server on the port it had (default: a free port) */
+  port?: number;
+  /** how long to wait for PING to answer, ms (default: 10000) */
+  readyTimeoutMs?: number;
+}
+
+export const REDIS_MISSING = "redis-server not installed (apt-get install -y redis-server)";
+export const CELERY_MISSING = "python3-celery/python3-redis not installed (apt-get install -y python3-celery python3-redis)";
+/** Debian's interpreter: the python3 first on PATH may lack celery (STACK.md). */
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+
+function inCi(): boolean {
+  return process.env.CI === "true" || process.env.CI === "1";
+}
+
+function check(ok: boolean, reason: string): string | false {
+  if (ok) return false;
+  if (inCi()) throw new Error(`${reason}; required under CI=true`);
+  return reason;
+}
+
+let redisChecked: boolean | undefined;
+let celeryChecked: boolean | undefined;
+
+/** false when redis-server can run, else the skip reason (throws under CI). For describe.skipIf. */
+export function requireRedis(): string | false {
+  redisChecked ??= spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+  return check(redisChecked, REDIS_MISSING);
+}
+
+/** false when Debian's python3 imports celery and redis, else the skip reason (throws under CI). */
+export function requireCelery(): string | false {
+  celeryChecked ??= spawnSync(SYSTEM_PYTHON, ["-c", "import celery, redis"], { stdio: "ignore" }).status === 0;
+  return check(celeryChecked, CELERY_MISSING);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One raw PING over TCP: true when the server answers +PONG. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: "127.0.0.1" });
+    let buf = "";
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once("error", () => done(false));
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+    });
+    sock.once("connect", () => sock.write("PING\r\n"));
+  });
+}
+
+export async function startRedisServer(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  const port = opts.port ?? (await freePort());
+  if (port === 6379) throw new Error("refusing to start a test redis-server on the shared port 6379");
+  const child: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--loglevel", "warning"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    if (stderr.length < 4000) stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
+  while (!(await ping(port))) {
+    if (exitedEarly) throw new Error(`redis-server on port ${port} exited at start: ${stderr.trim()}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server on port ${port} did not answer PING in time`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    stop: () => {
+      stopping ??= (async () => {
+        if (exitedEarly) return;
+        child.kill("SIGTERM");
+        const kill = setTimeout(() => child.kill("SIGKILL"), 2000);
+        await exited;
+        clearTimeout(kill);
+      })();
+      return stopping;
+    },
+  };
+}
