@@ -5,6 +5,8 @@
  */
 import { createBroker } from "../lib/broker/index";
 import { MemoryResultBackend } from "../lib/broker/memory/results";
+import { RedisResultBackend } from "../lib/broker/redis/results";
+import { controlRequest } from "../lib/protocol/control";
 import type { Broker, ResultBackend } from "../lib/broker/types";
 import { Client } from "../lib/engine/client";
 import { TaskRegistry } from "../lib/engine/registry";
@@ -13,6 +15,7 @@ import { ClusterState } from "../lib/state";
 import type { DeadLetter, Logger, PetalConfig, ServerContext } from "./context";
 import { Demo, type DemoOptions } from "./demo";
 import { Ingest, type IngestOptions } from "./ingest";
+import { inspectCache, refreshWorkers } from "./http/workers";
 
 /** dead letters kept for /broker (default: 1000) */
 export const DEAD_LETTERS_MAX = 1000;
@@ -41,10 +44,13 @@ export interface Composition {
   close(): Promise<void>;
 }
 
+/** How often enable_events is broadcast to workers on a shared broker (default: 5000, as Flower). */
+export const ENABLE_EVENTS_EVERY_MS = 5000;
+
 function createResults(url: string): ResultBackend {
   if (url.startsWith("memory://")) return new MemoryResultBackend();
-  // redis:// brings its own backend in issue #3.
-  throw new Error(`no result backend for ${url.split(":")[0]}:// yet (only memory:// is supported)`);
+  // Celery apps on Redis almost always use the same Redis as result backend (celery-task-meta-*).
+  return new RedisResultBackend(url);
 }
 
 /** Demo options from env; explicit options win. Bad values are ignored with a warning. */
@@ -99,7 +105,22 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
     ? new Demo({ broker, results, client, registry, log, onDeadLetter }, { ...demoOptionsFromEnv(opts.env ?? process.env, log), ...opts.demo })
     : null;
 
-  const ingest = new Ingest(broker, state, log, opts.ingest);
+  // Like Flower (--enable_events, every 5 s): workers started without -E begin sending task
+  // events. Only for brokers other processes share; the embedded workers always send them.
+  const enableEvents = broker.capabilities.crossProcess
+    ? {
+        onPoll: async (b: Broker) => {
+          await b.broadcast(controlRequest("enable_events", {}), { reply: false });
+          // Queues and pool size live only in inspect replies: ask new workers once, so the
+          // broker page can name each queue's consumers without anyone opening /api/workers.
+          const cache = inspectCache(ctx);
+          const fresh = state.workers().filter((w) => w.online && !cache.has(w.hostname)).map((w) => w.hostname);
+          if (fresh.length > 0) await refreshWorkers(ctx, fresh);
+        },
+        pollMs: ENABLE_EVENTS_EVERY_MS,
+      }
+    : {};
+  const ingest = new Ingest(broker, state, log, { ...enableEvents, ...opts.ingest });
 
   const ctx: ServerContext = {
     config,
@@ -111,10 +132,14 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
     deadLetters,
     queueConsumers: () => {
       const out: Record<string, string[]> = demo ? demo.queueConsumers() : {};
-      // Workers outside this process report their queues through stats/events.
+      // Workers outside this process tell their queues only through inspect (active_queues),
+      // which GET /api/workers and the worker view cache.
+      const cache = inspectCache(ctx);
       for (const w of state.workers()) {
-        if (!w.online || !w.queues) continue;
-        for (const q of w.queues) {
+        const aq = cache.get(w.hostname)?.active_queues;
+        const queues = w.queues ?? (Array.isArray(aq) ? aq.map((q) => (q as { name?: unknown })?.name).filter((n): n is string => typeof n === "string") : null);
+        if (!w.online || !queues) continue;
+        for (const q of queues) {
           const list = (out[q] ??= []);
           if (!list.includes(w.hostname)) list.push(w.hostname);
         }
