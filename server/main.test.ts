@@ -3,7 +3,7 @@ import { parseCli, type CliResult } from "./main";
 
 function serveWithWarnings(argv: string[], env: Record<string, string> = {}) {
   const r = parseCli(argv, env);
-  if (r.kind !== "serve") throw new Error(`expected serve, got exit ${r.code}: ${r.output}`);
+  if (r.kind !== "serve") throw new Error(`expected serve, got ${JSON.stringify(r)}`);
   return r;
 }
 
@@ -109,10 +109,12 @@ describe("parseCli", () => {
     expect(v).toMatchObject({ kind: "exit", code: 0, output: "1.2.3\n" });
   });
 
-  it("has a worker placeholder that exits 2", () => {
-    const r = fail(["worker", "-A", "proj", "--concurrency", "4"]);
-    expect(r.code).toBe(2);
-    expect(r.output).toMatch(/the Redis worker CLI arrives with redis:\/\/ support/);
+  it("hands `worker …` untouched to the worker CLI, flags that share our names included", () => {
+    expect(parseCli(["worker", "-A", "proj", "--broker", "redis://h/1", "-c", "4"], {})).toEqual({
+      kind: "worker",
+      argv: ["-A", "proj", "--broker", "redis://h/1", "-c", "4"],
+    });
+    expect(fail(["--help"]).output).toMatch(/worker/);
   });
 });
 

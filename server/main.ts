@@ -3,7 +3,7 @@
  * serves the Flower-compatible API, socket.io and the Next.js dashboard on a single port.
  *
  *   node --import tsx server/main.ts [--port 5555] [--broker memory://] …
- *   node --import tsx server/main.ts worker …   (issue #3: the Redis worker CLI)
+ *   node --import tsx server/main.ts worker --app ./tasks.ts …   (server/worker-cli.ts)
  */
 import http from "node:http";
 import { pathToFileURL } from "node:url";
@@ -28,7 +28,9 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 export type CliResult =
   /** `warnings`: one line each, for Flower options that were accepted but have no effect */
   | { kind: "serve"; config: PetalConfig; warnings: string[] }
-  /** help, version, a placeholder subcommand or an error: print `output`, exit with `code` */
+  /** `petal worker …`: the rest of argv goes to server/worker-cli.ts */
+  | { kind: "worker"; argv: string[] }
+  /** help, version or an error: print `output`, exit with `code` */
   | { kind: "exit"; code: number; output: string; stream: "stdout" | "stderr" };
 
 /** process.env or a plain object (tests) */
@@ -183,6 +185,8 @@ export function resolveConfig(flags: RawFlags, env: Env): PetalConfig {
 
 /** Parse argv (without node and script) and env. Never exits the process itself: tests call it. */
 export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult {
+  // The worker has its own flags (some share names with ours, e.g. --broker): hand it argv untouched.
+  if (argv[0] === "worker") return { kind: "worker", argv: argv.slice(1) };
   let out = "";
   let err = "";
   let result: CliResult | null = null;
@@ -221,16 +225,13 @@ export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult
     result = { kind: "serve", config: resolveConfig(flags, env), warnings };
   });
 
-  // Issue #3 adds the real worker here; the subcommand exists so scripts fail loudly, not oddly.
+  // Listed for `petal --help`; parseCli hands `worker …` to worker-cli.ts before commander runs.
   program
     .command("worker")
-    .description("run a Petal worker against a Redis broker (not available yet)")
+    .description("run TypeScript tasks as a Celery-compatible worker (petal worker --help)")
     .allowUnknownOption()
     .allowExcessArguments()
-    .helpOption(false)
-    .action(() => {
-      result = { kind: "exit", code: 2, output: "petal: the Redis worker CLI arrives with redis:// support\n", stream: "stderr" };
-    });
+    .helpOption(false);
 
   try {
     program.parse(argv, { from: "user" });
@@ -382,6 +383,10 @@ async function readVersion(): Promise<string> {
 export async function main(argv = process.argv.slice(2), env: Env = process.env): Promise<void> {
   const version = await readVersion();
   const cli = parseCli(argv, env, version);
+  if (cli.kind === "worker") {
+    const { runWorkerCli } = await import("./worker-cli");
+    return runWorkerCli(cli.argv, env);
+  }
   if (cli.kind === "exit") {
     (cli.stream === "stdout" ? process.stdout : process.stderr).write(cli.output);
     process.exit(cli.code);

@@ -26,6 +26,8 @@ export { Worker } from "./worker";
 export type { StopOptions, WorkerStats } from "./worker";
 export type { WorkerRunState } from "./worker-core";
 export { expandHostname } from "./worker-options";
+export { AsyncPool, ThreadPool, loadApp, resolveAppUrl, RemoteError } from "./pool/index";
+export type { ExecutionPool, PoolKind, PoolStats, ThreadPoolOptions, AppRegister } from "./pool/index";
 export type { WorkerOptions, WorkerLogger, DeadLetter } from "./worker-options";
 export { parseRateLimit, TokenBucket } from "./rate-limit";
 export { LimitedSet } from "./limited-set";

@@ -9,6 +9,7 @@ import { ProtocolError } from "../protocol/envelope";
 import { LamportClock, taskEvent, workerEvent, type EventSource, type TaskEventFields } from "../protocol/events";
 import { parseTaskMessage } from "../protocol/task-message";
 import type { ResultMeta, TaskEventType, WorkerEventType } from "../protocol/types";
+import { storeDeadLetter } from "./dead-letter";
 import { LimitedSet } from "./limited-set";
 import { parseRateLimit } from "./rate-limit";
 import { Request } from "./request";
@@ -94,6 +95,8 @@ export class WorkerCore {
     this.startedAt = Date.now();
     const { broker } = this.opts;
     try {
+      // The pool first: a task module that fails to load must fail start, before worker-online.
+      await this.opts.pool.start(this.concurrency);
       // Listen to control first, so a revoke sent while we start is not missed.
       this.controlSub = await broker.listenControl((c) => {
         handleControl(this, c).catch((err) => this.reportError("control", err));
@@ -136,6 +139,7 @@ export class WorkerCore {
       await Promise.allSettled([...this.active].map((r) => r.finished));
     }
     this.clearTimers();
+    await this.closePool();
     await this.sendWorkerEvent("worker-offline");
     await this.closeControl();
     this.runState = "stopped";
@@ -148,7 +152,7 @@ export class WorkerCore {
     this.runState = "stopped";
     this.clearTimers();
     for (const r of [...this.active]) r.interrupt?.({ kind: "shutdown" });
-    await Promise.allSettled([this.cancelConsumer(), this.closeControl()]);
+    await Promise.allSettled([this.cancelConsumer(), this.closeControl(), this.closePool()]);
     await this.requeueAll(requeue.reverse());
     this.requests.clear();
     this.waitingById.clear();
@@ -158,6 +162,10 @@ export class WorkerCore {
     const c = this.consumer;
     this.consumer = null;
     if (c) await c.cancel().catch((err) => this.reportError("consumer.cancel", err));
+  }
+
+  private async closePool(): Promise<void> {
+    await this.opts.pool.close().catch((err) => this.reportError("pool.close", err));
   }
 
   private async closeControl(): Promise<void> {
@@ -254,6 +262,7 @@ export class WorkerCore {
     d.reject().catch((err) => this.reportError("reject", err));
     if (taskId !== null) void this.sendTaskEvent("task-rejected", { uuid: taskId, requeue: false });
     const letter = { envelope: d.envelope, reason, code, queue: d.queue, taskId };
+    storeDeadLetter(this.opts.broker, letter, this.hostname, (err) => this.reportError("broker.deadLetter", err));
     if (this.opts.onDeadLetter) {
       try {
         this.opts.onDeadLetter(letter);
@@ -367,6 +376,7 @@ export class WorkerCore {
 
   setConcurrency(n: number): void {
     this.concurrency = n;
+    this.opts.pool.resize(n);
     this.consumer?.setPrefetch(this.prefetch);
     this.pump();
   }

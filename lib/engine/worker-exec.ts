@@ -25,8 +25,6 @@ import type { Interrupt, Request } from "./request";
 import { isoUtc, naiveUtcIso, toEpochMs } from "./time";
 import type { WorkerCore } from "./worker-core";
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
 /** Where a pool child would publish from (PROTOCOL.md §3.2: retries come from `gen<pid>@host`). */
 const CHILD_HOSTNAME = `gen${process.pid}@${os.hostname()}`;
 
@@ -73,14 +71,6 @@ function makeContext(w: WorkerCore, req: Request, task: RegisteredTask, signal: 
   };
 }
 
-async function invoke(task: RegisteredTask, ctx: TaskContext): Promise<Outcome> {
-  try {
-    return { ok: true, value: await task.handler(ctx) };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
 function abortReason(i: Interrupt): Error {
   if (i.kind === "hard") return new TimeLimitExceeded(i.seconds);
   if (i.kind === "terminated") return new TerminatedError(i.signum);
@@ -109,13 +99,14 @@ export async function runRequest(w: WorkerCore, req: Request): Promise<void> {
   req.controller = controller;
   req.interrupt = interrupt;
   req.timeStart = Date.now() / 1000;
+  const ctx = makeContext(w, req, task, controller.signal);
   const t0 = performance.now();
   void w.sendTaskEvent("task-started", { uuid: req.id });
   if (!acksLate) req.ack().catch((err) => w.reportError("ack", err));
 
   const softTimer = soft !== null ? setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft * 1000) : null;
   const hardTimer = hard !== null ? setTimeout(() => interrupt({ kind: "hard", seconds: hard }), hard * 1000) : null;
-  const result = await Promise.race([invoke(task, makeContext(w, req, task, controller.signal)), interrupted]);
+  const result = await Promise.race([w.opts.pool.apply(task, ctx), interrupted]);
   if (softTimer) clearTimeout(softTimer);
   if (hardTimer) clearTimeout(hardTimer);
   req.interrupt = null;
@@ -123,7 +114,9 @@ export async function runRequest(w: WorkerCore, req: Request): Promise<void> {
 
   if ("kind" in result) {
     // The handler's promise is abandoned; whatever it settles with later is ignored.
-    if (!controller.signal.aborted) controller.abort(abortReason(result));
+    const reason = abortReason(result);
+    if (!controller.signal.aborted) controller.abort(reason);
+    w.opts.pool.abandon(ctx, reason); // a threads pool kills the thread: the handler may never yield
     if (w.dead) return;
     if (result.kind === "shutdown") {
       w.release(req, false);

@@ -59,7 +59,7 @@ function rusage(): Record<string, number> {
   };
 }
 
-/** `inspect stats`: one process runs every slot, so `processes` repeats our pid per slot. */
+/** `inspect stats`: `processes` lists the pool's slots (our pid per slot for async, thread ids for threads). */
 export function celeryStats(w: WorkerCore): Record<string, unknown> {
   const stats: Record<string, unknown> = {
     total: Object.fromEntries(w.totals),
@@ -68,7 +68,7 @@ export function celeryStats(w: WorkerCore): Record<string, unknown> {
     uptime: Math.floor((Date.now() - w.startedAt) / 1000),
     pool: {
       "max-concurrency": w.concurrency,
-      processes: new Array<number>(w.concurrency).fill(w.pid),
+      processes: w.opts.pool.stats().processes,
       "max-tasks-per-child": "N/A",
       "put-guarded-by-semaphore": false,
       timeouts: [0, 0],

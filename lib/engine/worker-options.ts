@@ -7,6 +7,8 @@ import os from "node:os";
 import type { Broker, ResultBackend } from "../broker/types";
 import type { Envelope } from "../protocol/types";
 import type { TaskRegistry } from "./registry";
+import { AsyncPool } from "./pool/async-pool";
+import type { ExecutionPool } from "./pool/types";
 
 /** A message the worker could not accept; handed to `onDeadLetter` so it is never silently lost. */
 export interface DeadLetter {
@@ -35,6 +37,11 @@ export interface WorkerOptions {
   hostname?: string;
   /** tasks running at once (default: 4) */
   concurrency?: number;
+  /**
+   * where handlers run (`-P`): an AsyncPool on this event loop, or a ThreadPool of worker_threads
+   * for CPU-bound tasks; the worker starts, resizes and closes it (default: new AsyncPool())
+   */
+  pool?: ExecutionPool;
   /** prefetch = concurrency × this (default: 4) */
   prefetchMultiplier?: number;
   /** queues consumed (default: ["celery"]) */
@@ -74,6 +81,7 @@ export interface ResolvedWorkerOptions {
   registry: TaskRegistry;
   hostname: string;
   concurrency: number;
+  pool: ExecutionPool;
   prefetchMultiplier: number;
   queues: string[];
   heartbeatInterval: number;
@@ -142,6 +150,7 @@ export function resolveWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
     registry: o.registry,
     hostname: expandHostname(o.hostname ?? "celery@%h"),
     concurrency: autoscale ? autoscale.max : positiveInt(o.concurrency, 4, "concurrency"),
+    pool: o.pool ?? new AsyncPool(),
     prefetchMultiplier: positiveInt(o.prefetchMultiplier, 4, "prefetchMultiplier"),
     queues: [...new Set(queues)],
     heartbeatInterval,
