@@ -11,6 +11,8 @@ interface DeadLetter {
   at: number;
   queue: string;
   reason: string;
+  /** the refusing worker; null when the transport dropped it before any worker saw it */
+  worker: string | null;
   raw: string;
 }
 
@@ -29,6 +31,7 @@ function parse(body: unknown): { total: number; list: DeadLetter[] } | null {
       at: typeof x.at === "number" ? x.at : 0,
       queue: typeof x.queue === "string" ? x.queue : "?",
       reason: typeof x.reason === "string" ? x.reason : "",
+      worker: typeof x.worker === "string" ? x.worker : null,
       raw: typeof x.raw === "string" ? x.raw : JSON.stringify(x.raw ?? null),
     });
   }
@@ -36,7 +39,7 @@ function parse(body: unknown): { total: number; list: DeadLetter[] } | null {
 }
 
 /**
- * Messages workers could not parse. They are rare and not part of the live feed, so this loads
+ * Messages workers (in any process sharing the broker) could not parse. They are rare and not part of the live feed, so this loads
  * on open and on demand instead of polling.
  */
 export function DeadLetters() {
@@ -85,8 +88,11 @@ export function DeadLetters() {
               <button type="button" className="grid w-full grid-cols-[120px_140px_minmax(0,1fr)] gap-3 text-left text-[12.5px]" onClick={() => setOpen(open === i ? null : i)} aria-expanded={open === i}>
                 <Age t={d.at} intervalMs={1000} className="text-muted" />
                 <span className="truncate font-mono text-[12px]">{d.queue}</span>
-                <span className="truncate text-st-failure-fg">{d.reason}</span>
+                <span className="truncate text-st-failure-fg" title={d.worker ? `refused by ${d.worker}` : undefined}>
+                  {d.reason}
+                </span>
               </button>
+              {open === i && d.worker ? <div className="mt-1 text-[12px] text-muted">Refused by <span className="font-mono">{d.worker}</span></div> : null}
               {open === i ? (
                 <pre className="mt-1.5 max-h-64 overflow-auto whitespace-pre-wrap break-all rounded-md border border-line bg-surface-2 p-2 font-mono text-[11.5px]">
                   {d.raw}

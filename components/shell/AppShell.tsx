@@ -29,6 +29,29 @@ function DisconnectedBanner() {
   );
 }
 
+/**
+ * The socket is fine but the server lost its broker (Redis restarting, network): say so calmly
+ * and keep the last data on screen; it clears itself when the transport reconnects.
+ */
+function BrokerDownBanner() {
+  const status = useRealtime((s) => (s.socketConnected ? s.data.broker?.status : undefined));
+  if (!status || status === "connected") return null;
+  return (
+    <div
+      role="status"
+      data-testid="broker-banner"
+      data-status={status}
+      className="flex items-center gap-2 border-b border-st-retry/40 bg-st-retry/10 px-4 py-1.5 text-[12.5px] text-st-retry-fg"
+    >
+      <span aria-hidden className="size-1.5 rounded-full bg-st-retry motion-safe:animate-pulse" />
+      <span>
+        <strong className="font-semibold">Broker disconnected.</strong> Petal keeps the last data received and
+        {status === "reconnecting" ? " is reconnecting…" : " will pick up again once the broker is back."}
+      </span>
+    </div>
+  );
+}
+
 const HELP: [string, string][] = [
   ["g d", "Dashboard"],
   ["g t", "Tasks"],
@@ -108,6 +131,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <div className={`flex min-w-0 flex-1 flex-col ${stale ? "stale" : ""}`}>
         <TopBar />
         <DisconnectedBanner />
+        <BrokerDownBanner />
         <main id="main" className="min-h-0 flex-1 overflow-auto px-5 py-4">
           {children}
         </main>

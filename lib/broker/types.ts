@@ -107,6 +107,8 @@ export interface Broker {
   /** publish one event, or a batch as Celery's `task.multi` */
   publishEvent(hostname: string, events: object | object[]): Promise<void>;
   subscribeEvents(onBatch: (batch: RawEventBatch) => void): Promise<Subscription>;
+  /** event payloads dropped because they could not be decoded, since start (never thrown at subscribers) */
+  readonly rejectedEvents?: number;
 
   // remote control (fanout + per-request reply queue)
   broadcast(request: Omit<ControlRequest, "ticket" | "reply_to">, opts?: BroadcastOptions): Promise<ControlReply[]>;
@@ -115,6 +117,44 @@ export interface Broker {
 
   /** connection state changes (for the "broker disconnected" banner) */
   onStatus?(listener: (s: BrokerStatus) => void): () => void;
+
+  // dead letters: messages no worker could accept, kept where every process sees them
+  /** record one (bounded: the oldest go first, DEAD_LETTERS_KEPT); never throws for a full store */
+  deadLetter?(entry: DeadLetterEntry): Promise<void>;
+  /** the newest `limit` entries, newest first, and how many are kept in all */
+  deadLetters?(limit: number): Promise<DeadLetterList>;
+}
+
+/** Dead letters a transport keeps (default: 1000; Redis: LTRIM of `petal.dead-letters`). */
+export const DEAD_LETTERS_KEPT = 1000;
+/** Raw message text kept per dead letter, characters (default: 16384). */
+export const DEAD_LETTER_RAW_MAX = 16_384;
+
+/** A message a worker or transport refused, as stored (JSON on Redis). */
+export interface DeadLetterEntry {
+  /** unix seconds */
+  at: number;
+  queue: string;
+  /** human-readable why */
+  reason: string;
+  /** ProtocolError code ("bad_json", "no_content_type", …) or "internal" */
+  code: string;
+  /** the message as popped, truncated to DEAD_LETTER_RAW_MAX */
+  raw: string;
+  /** the refusing worker's hostname; null when the transport itself dropped it */
+  worker: string | null;
+  /** headers.id when the message had one */
+  taskId?: string | null;
+}
+
+export interface DeadLetterList {
+  total: number;
+  entries: DeadLetterEntry[];
+}
+
+/** Clip raw text to DEAD_LETTER_RAW_MAX so one huge poison message cannot bloat the store. */
+export function clipRaw(raw: string): string {
+  return raw.length > DEAD_LETTER_RAW_MAX ? raw.slice(0, DEAD_LETTER_RAW_MAX) + "..." : raw;
 }
 
 export type BrokerStatus = "connected" | "reconnecting" | "disconnected";

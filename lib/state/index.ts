@@ -114,6 +114,13 @@ export class ClusterState {
     return { accepted, rejected };
   }
 
+  /** Count events dropped before they reached ingest (undecodable payloads the transport saw). */
+  noteRejected(n: number): void {
+    if (!(n > 0)) return;
+    this.eventsRejected += n;
+    this.metrics.eventsRejected += n;
+  }
+
   /** Liveness (workers silent for 3 heartbeat intervals go offline) and chart rolling. */
   tick(nowSec?: number): void {
     const now = nowSec ?? this.now();

@@ -12,6 +12,10 @@ export interface RedisServerHandle {
   port: number;
   /** stops the process (SIGTERM, then SIGKILL after 2 s); resolves once it exited */
   stop(): Promise<void>;
+  /** stop, wait `downMs` (default: 0), then start a fresh, empty server on the same port */
+  restart(downMs?: number): Promise<void>;
+  /** start again on the same port after stop() (a no-op stop first if it still runs) */
+  start(): Promise<void>;
 }
 
 export interface StartRedisOptions {
@@ -83,9 +87,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedisServer(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
-  const port = opts.port ?? (await freePort());
-  if (port === 6379) throw new Error("refusing to start a test redis-server on the shared port 6379");
+interface RunningRedis {
+  stop(): Promise<void>;
+}
+
+/** Spawn one redis-server on `port` and wait for PING. */
+async function spawnRedis(port: number, readyTimeoutMs: number): Promise<RunningRedis> {
   const child: ChildProcess = spawn(
     "redis-server",
     ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--loglevel", "warning"],
@@ -98,7 +105,7 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let exitedEarly = false;
   void exited.then(() => (exitedEarly = true));
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
+  const deadline = Date.now() + readyTimeoutMs;
   while (!(await ping(port))) {
     if (exitedEarly) throw new Error(`redis-server on port ${port} exited at start: ${stderr.trim()}`);
     if (Date.now() > deadline) {
@@ -109,8 +116,6 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
   }
   let stopping: Promise<void> | null = null;
   return {
-    url: `redis://127.0.0.1:${port}/0`,
-    port,
     stop: () => {
       stopping ??= (async () => {
         if (exitedEarly) return;
@@ -120,6 +125,28 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
         clearTimeout(kill);
       })();
       return stopping;
+    },
+  };
+}
+
+export async function startRedisServer(opts: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  const port = opts.port ?? (await freePort());
+  if (port === 6379) throw new Error("refusing to start a test redis-server on the shared port 6379");
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  let current = await spawnRedis(port, readyTimeoutMs);
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    stop: () => current.stop(),
+    restart: async (downMs = 0) => {
+      await current.stop();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      // Nothing was persisted: the new server starts empty, like a Redis restarted without AOF/RDB.
+      current = await spawnRedis(port, readyTimeoutMs);
+    },
+    start: async () => {
+      await current.stop();
+      current = await spawnRedis(port, readyTimeoutMs);
     },
   };
 }

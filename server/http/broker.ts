@@ -2,9 +2,11 @@
  * Queues and the broker: Flower's /api/queues/length, Petal's /api/broker (the Broker page's
  * payload) and /api/dead-letters, plus the open /healthcheck and /metrics.
  */
+import { DEAD_LETTERS_KEPT, type DeadLetterList } from "../../lib/broker/types";
 import type { BrokerPayload } from "../../lib/protocol/api";
 import type { ServerContext } from "../context";
 import { redactUrl } from "../log";
+import { HttpError } from "./errors";
 import { parseIntArg } from "./params";
 import type { HandlerInput, HandlerResult, Route } from "./types";
 import { inspectCache } from "./workers";
@@ -39,12 +41,29 @@ async function queueLengths({ ctx }: HandlerInput): Promise<HandlerResult> {
   };
 }
 
+/**
+ * How long a broker read may take before the page says "disconnected" (default: 2000). While
+ * Redis is down ioredis queues commands for ~30 s of retries: the page must not hang that long.
+ */
+export const BROKER_PROBE_TIMEOUT_MS = 2000;
+
+/** `p`, or a rejection after `ms` (the late result is dropped). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from the broker in ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a late failure after the timeout is not an unhandled rejection
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function brokerPayload(ctx: ServerContext): Promise<BrokerPayload> {
   const url = redactUrl(ctx.broker.url);
   const transport = url.split(":", 1)[0] ?? "";
   try {
     const consumers = ctx.queueConsumers();
-    const lengths = await ctx.broker.queueLengths(await knownQueues(ctx));
+    const read = async () => ctx.broker.queueLengths(await knownQueues(ctx));
+    const lengths = await withTimeout(read(), BROKER_PROBE_TIMEOUT_MS, "queue lengths");
     return {
       url,
       transport,
@@ -68,8 +87,31 @@ async function broker({ ctx }: HandlerInput): Promise<HandlerResult> {
   return { status: 200, body: await brokerPayload(ctx) };
 }
 
-/** Newest first; `limit` (default: all that are kept). */
+/**
+ * Newest first; `limit` (default: all that are kept). Read from the broker when the transport
+ * keeps them (workers in other processes store there), else from this process's own list.
+ */
 async function deadLetters({ query, ctx }: HandlerInput): Promise<HandlerResult> {
+  if (ctx.broker.deadLetters) {
+    const limit = Math.max(0, parseIntArg(query.get("limit"), DEAD_LETTERS_KEPT));
+    let read: DeadLetterList;
+    try {
+      read = await withTimeout(ctx.broker.deadLetters(limit), BROKER_PROBE_TIMEOUT_MS, "dead letters");
+    } catch (err) {
+      throw new HttpError(503, "timeout", err instanceof Error ? err.message : String(err));
+    }
+    const { total, entries } = read;
+    const list = entries.map((e) => ({
+      at: e.at,
+      queue: e.queue,
+      reason: e.code ? `${e.code}: ${e.reason}` : e.reason,
+      code: e.code,
+      worker: e.worker,
+      task_id: e.taskId ?? null,
+      raw: e.raw,
+    }));
+    return { status: 200, body: { total, dead_letters: list } };
+  }
   const total = ctx.deadLetters.length;
   const n = Math.max(0, Math.min(parseIntArg(query.get("limit"), total), total));
   const list = n > 0 ? ctx.deadLetters.slice(total - n).reverse() : [];

@@ -14,6 +14,8 @@ import { RateMeter } from "./rate";
 export interface IngestTarget {
   ingest(raw: unknown[]): { accepted: number; rejected: number };
   tick(now?: number): void;
+  /** add events the transport dropped undecoded to the rejected count (petal_events_rejected_total) */
+  noteRejected?(n: number): void;
 }
 
 export interface IngestOptions {
@@ -64,6 +66,8 @@ export class Ingest {
   private readonly rate = new RateMeter();
   private readonly counters = { events: 0, accepted: 0, rejected: 0, batches: 0, maxBatch: 0 };
   private readonly listeners = new Set<(applied: number) => void>();
+  /** broker.rejectedEvents already handed to the state */
+  private transportRejected = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -136,6 +140,16 @@ export class Ingest {
     }
   }
 
+  /** Hand the transport's count of undecodable payloads to the state as a delta (once a tick). */
+  syncTransportRejects(): void {
+    const seen = this.broker.rejectedEvents;
+    if (typeof seen !== "number" || seen <= this.transportRejected) return;
+    const delta = seen - this.transportRejected;
+    this.transportRejected = seen;
+    this.counters.rejected += delta;
+    this.state.noteRejected?.(delta);
+  }
+
   /** Apply everything buffered now. */
   flush(): void {
     if (this.flushTimer) {
@@ -167,6 +181,7 @@ export class Ingest {
 
   private tick(): void {
     this.flush();
+    this.syncTransportRejects();
     try {
       this.state.tick();
     } catch (err) {

@@ -113,6 +113,20 @@ describe("Ingest", () => {
     expect(t.ticks).toBeGreaterThanOrEqual(3);
   });
 
+  it("adds the transport's undecodable payloads to the state's rejected count, as deltas", async () => {
+    const { fb, t, ing } = await setup({ tickMs: 10_000 });
+    const noted: number[] = [];
+    (t as Target & { noteRejected(n: number): void }).noteRejected = (n) => noted.push(n);
+    const counter = fb.broker as unknown as { rejectedEvents: number };
+    counter.rejectedEvents = 3;
+    ing.syncTransportRejects();
+    ing.syncTransportRejects();
+    counter.rejectedEvents = 5;
+    ing.syncTransportRejects();
+    expect(noted).toEqual([3, 2]);
+    expect(ing.stats().rejected).toBe(5);
+  });
+
   it("runs the poll hook at start and on its period", async () => {
     let polls = 0;
     await setup({ onPoll: async () => void polls++, pollMs: 20 });

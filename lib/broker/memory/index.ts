@@ -12,6 +12,8 @@ import type {
   BrokerStatus,
   ConsumeOptions,
   Consumer,
+  DeadLetterEntry,
+  DeadLetterList,
   Delivery,
   IncomingControl,
   PublishOptions,
@@ -19,6 +21,7 @@ import type {
   RawEventBatch,
   Subscription,
 } from "../types";
+import { clipRaw, DEAD_LETTERS_KEPT } from "../types";
 import { MemoryControl, MemoryEvents } from "./pubsub";
 import { MemoryQueues, type ErrorSink } from "./queues";
 
@@ -37,6 +40,8 @@ export class MemoryBroker implements Broker {
   private readonly events: MemoryEvents;
   private readonly control: MemoryControl;
   private readonly statusListeners = new Set<(s: BrokerStatus) => void>();
+  /** oldest first, at most DEAD_LETTERS_KEPT (dead letters are rare: a splice is cheap enough) */
+  private readonly dead: DeadLetterEntry[] = [];
   private closed = false;
 
   constructor(opts: MemoryBrokerOptions = {}) {
@@ -100,6 +105,17 @@ export class MemoryBroker implements Broker {
 
   listenControl(onRequest: (c: IncomingControl) => void): Promise<Subscription> {
     return this.control.listen(onRequest);
+  }
+
+  async deadLetter(entry: DeadLetterEntry): Promise<void> {
+    if (this.closed) throw new BrokerClosedError("deadLetter");
+    this.dead.push({ ...entry, raw: clipRaw(entry.raw) });
+    if (this.dead.length > DEAD_LETTERS_KEPT) this.dead.splice(0, this.dead.length - DEAD_LETTERS_KEPT);
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetterList> {
+    const n = Math.max(0, Math.min(Math.floor(limit), this.dead.length));
+    return { total: this.dead.length, entries: n > 0 ? this.dead.slice(this.dead.length - n).reverse() : [] };
   }
 
   /** memory:// is connected from birth; the only change it reports is "disconnected" on close. */

@@ -1,12 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
 import { buildTaskMessage } from "../../protocol/task-message";
 import { runBrokerConformance } from "../conformance";
+import { runDeadLetterConformance } from "../conformance-dead-letters";
 import { BrokerClosedError } from "../errors";
 import type { Delivery } from "../types";
 import { Deque } from "./deque";
 import { MemoryBroker, priorityStep } from "./index";
 
 runBrokerConformance("memory", async () => new MemoryBroker({ onError: () => {} }));
+runDeadLetterConformance("memory", async () => new MemoryBroker({ onError: () => {} }));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const task = (n: number) => buildTaskMessage("mem.task", { args: [n] });

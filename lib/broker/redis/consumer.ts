@@ -1,9 +1,12 @@
 /**
- * A consumer on Redis, as a Celery worker does it: BRPOP over every queue's priority lists
- * (lower step first) with a 1 s timeout on its own connection, then record the delivery in
- * `unacked`/`unacked_index` in one MULTI before handing it out. Changing the queue set or
- * cancelling interrupts a pending BRPOP with CLIENT UNBLOCK so it takes effect at once.
- * Errors (a Redis restart) are retried with backoff; the loop never crashes or spins.
+ * A consumer on Redis, as a Celery worker does it: pop from every queue's priority lists (lower
+ * step first), record the deliveries in `unacked`/`unacked_index` in one MULTI, then hand them
+ * out. Throughput: while messages are waiting, one Lua call pops as many as prefetch allows and
+ * one MULTI records them all (kombu pays a BRPOP and a MULTI per message); only an empty queue
+ * blocks in BRPOP (1 s timeout, like kombu) on the consumer's own connection. Acks made in the
+ * same turn of the event loop share one MULTI. Changing the queue set or cancelling interrupts
+ * a pending BRPOP with CLIENT UNBLOCK so it takes effect at once. Errors (a Redis restart) are
+ * retried with backoff; the loop never crashes or spins.
  */
 import type { Redis } from "ioredis";
 import { parseEnvelope, uuid4 } from "../../protocol/envelope";
@@ -20,6 +23,30 @@ export const BRPOP_TIMEOUT_S = 1;
 /** Backoff after a failed BRPOP: doubles from the first value up to the cap, ms. */
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
+/** Most messages one non-blocking pop takes, whatever the prefetch (default: 256). */
+export const MAX_POP_BATCH = 256;
+
+/**
+ * Pop up to ARGV[1] messages, draining the lists in KEYS order (priority order), atomically so
+ * no other consumer can interleave; returns [key, message, key, message, …]. Plain RPOP in a
+ * loop rather than LMPOP/RPOP count so it also runs on Redis < 7.
+ */
+const POP_BATCH_LUA = `
+local need = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  while need > 0 do
+    local v = redis.call('RPOP', KEYS[i])
+    if not v then break end
+    out[#out + 1] = KEYS[i]
+    out[#out + 1] = v
+    need = need - 1
+  end
+  if need == 0 then break end
+end
+return out`;
+
+type PopConnection = Redis & { petalPopBatch(numKeys: number, ...args: (string | number)[]): Promise<string[]> };
 
 export type ErrorSink = (err: unknown, where: string) => void;
 
@@ -56,6 +83,8 @@ export class RedisConsumer implements Consumer {
   /** list key → queue name, rebuilt when the queue set changes */
   private listToQueue = new Map<string, string>();
   private brpopKeys: string[] = [];
+  private ackTags: string[] = [];
+  private ackFlush: Promise<void> | null = null;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -68,6 +97,7 @@ export class RedisConsumer implements Consumer {
     this.rebuildKeys();
     for (const q of this.list) void host.declare(q).catch((e) => host.onError(e, "declare queue"));
     this.conn = host.blockingConnection();
+    this.conn.defineCommand("petalPopBatch", { lua: POP_BATCH_LUA });
     this.conn.on("close", () => (this.clientId = null));
     this.done = this.loop();
   }
@@ -153,18 +183,29 @@ export class RedisConsumer implements Consumer {
 
   private async loop(): Promise<void> {
     let backoff = 0;
+    let tryBatch = true;
     try {
       while (!this.cancelled) {
         if (this.list.length === 0 || this.full()) {
           await this.idle();
           continue;
         }
-        let res: [string, string] | null;
+        let popped: string[] = [];
         try {
           if (this.clientId === null) this.clientId = Number(await this.conn.call("CLIENT", "ID"));
           if (this.cancelled) break;
-          this.blocking = true;
-          res = await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S);
+          if (tryBatch) {
+            const want = this.want();
+            popped = await this.popBatch(want);
+            // A short batch emptied the lists: the next round blocks at once.
+            if (popped.length / 2 < want) tryBatch = false;
+          }
+          if (popped.length === 0) {
+            this.blocking = true;
+            popped = (await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S)) ?? [];
+            // One arrived: more of a burst may be waiting behind it.
+            if (popped.length > 0) tryBatch = true;
+          }
           backoff = 0;
         } catch (err) {
           if (this.cancelled || this.host.isClosed()) break;
@@ -174,20 +215,71 @@ export class RedisConsumer implements Consumer {
         } finally {
           this.blocking = false;
         }
-        if (!res) continue;
-        await this.handle(res[0], res[1]);
+        if (popped.length > 0) await this.handleBatch(popped);
       }
     } finally {
       await endConnection(this.conn);
     }
   }
 
-  private async handle(key: string, raw: string): Promise<void> {
+  /** how many deliveries fit in the prefetch window now */
+  private want(): number {
+    return this.prefetch === 0 ? MAX_POP_BATCH : Math.min(MAX_POP_BATCH, this.prefetch - this.unsettled);
+  }
+
+  private popBatch(want: number): Promise<string[]> {
+    if (want <= 0) return Promise.resolve([]);
+    return (this.conn as PopConnection).petalPopBatch(this.brpopKeys.length, ...this.brpopKeys, want);
+  }
+
+  /** Record every popped message as unacked in one MULTI, then deliver them in pop order. */
+  private async handleBatch(popped: string[]): Promise<void> {
+    const accepted: { key: string; raw: string; queue: string; envelope: Envelope; tag: string; value: string }[] = [];
+    for (let i = 0; i < popped.length; i += 2) {
+      const a = this.accept(popped[i], popped[i + 1]);
+      if (a) accepted.push({ key: popped[i], raw: popped[i + 1], ...a });
+    }
+    if (accepted.length === 0) return;
+    const keys = this.host.keys;
+    const now = Date.now() / 1000;
+    const scores: (string | number)[] = [];
+    const fields: string[] = [];
+    for (const a of accepted) {
+      scores.push(now, a.tag);
+      fields.push(a.tag, a.value);
+    }
+    try {
+      await this.host.cmd.multi().zadd(keys.unackedIndex, ...scores).hset(keys.unacked, ...fields).exec();
+    } catch (err) {
+      // Could not record them as unacked: put them back (last popped first, so the first is served next).
+      this.host.onError(err, "record unacked");
+      for (let i = accepted.length - 1; i >= 0; i--) await this.giveBack(accepted[i].key, accepted[i].raw);
+      return;
+    }
+    for (const a of accepted) {
+      const di = a.envelope.properties.delivery_info;
+      const redelivered = a.envelope.headers.redelivered === true || di.redelivered === true;
+      this.unsettled++;
+      const d = new RedisDelivery(this, a.queue, a.envelope, a.tag, redelivered, a.value);
+      try {
+        this.onDelivery(d);
+      } catch (err) {
+        this.host.onError(err, "consumer callback");
+      }
+    }
+  }
+
+  private async giveBack(key: string, raw: string): Promise<void> {
+    await this.host.cmd.rpush(key, raw).catch((e) => this.host.onError(e, "return message"));
+  }
+
+  /** Parse one popped message; null when it went back (queue dropped, cancelling) or was rejected. */
+  private accept(key: string, raw: string): { queue: string; envelope: Envelope; tag: string; value: string } | null {
     const queue = this.listToQueue.get(key);
     if (queue === undefined || this.cancelled) {
       // Popped for a queue we no longer consume (or while cancelling): hand it back to be served next.
-      await this.host.cmd.rpush(key, raw).catch((e) => this.host.onError(e, "return message"));
-      return;
+      void this.giveBack(key, raw);
+      return null;
     }
     let envelope: Envelope;
     try {
@@ -196,7 +288,7 @@ export class RedisConsumer implements Consumer {
         envelope.properties.delivery_info = { exchange: "", routing_key: queue };
     } catch (err) {
       this.host.rejectMessage(queue, raw, err);
-      return;
+      return null;
     }
     let tag = envelope.properties.delivery_tag;
     if (typeof tag !== "string" || tag === "") tag = envelope.properties.delivery_tag = uuid4();
@@ -204,24 +296,31 @@ export class RedisConsumer implements Consumer {
     const exchange = typeof di.exchange === "string" ? di.exchange : "";
     // The anonymous exchange routes by queue name: record where it really came from.
     const routingKey = exchange === "" || typeof di.routing_key !== "string" ? queue : di.routing_key;
-    const value = unackedValue(raw, exchange, routingKey);
-    const keys = this.host.keys;
-    try {
-      await this.host.cmd.multi().zadd(keys.unackedIndex, Date.now() / 1000, tag).hset(keys.unacked, tag, value).exec();
-    } catch (err) {
-      // Could not record it as unacked: put it back rather than risk losing it.
-      this.host.onError(err, "record unacked");
-      await this.host.cmd.rpush(key, raw).catch((e) => this.host.onError(e, "return message"));
-      return;
+    return { queue, envelope, tag, value: unackedValue(raw, exchange, routingKey) };
+  }
+
+  /** @internal queue an ack; acks made in the same event-loop turn go out in one MULTI */
+  ack(tag: string): Promise<void> {
+    this.ackTags.push(tag);
+    if (!this.ackFlush) {
+      this.ackFlush = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const tags = this.ackTags;
+          this.ackTags = [];
+          this.ackFlush = null;
+          const { cmd, keys } = this.host;
+          cmd
+            .multi()
+            .zrem(keys.unackedIndex, ...tags)
+            .hdel(keys.unacked, ...tags)
+            .exec()
+            // Never reject (callers `void` it): the entries stay in unacked and are restored after the visibility timeout.
+            .catch((err) => this.host.onError(err, "ack"))
+            .finally(resolve);
+        }),
+      );
     }
-    const redelivered = envelope.headers.redelivered === true || di.redelivered === true;
-    this.unsettled++;
-    const d = new RedisDelivery(this, queue, envelope, tag, redelivered, value);
-    try {
-      this.onDelivery(d);
-    } catch (err) {
-      this.host.onError(err, "consumer callback");
-    }
+    return this.ackFlush;
   }
 
   /** @internal */
@@ -256,15 +355,11 @@ class RedisDelivery implements Delivery {
 
   async ack(): Promise<void> {
     if (!this.settle()) return;
-    const { cmd, keys } = this.consumer.hostRef;
-    try {
-      await cmd.multi().zrem(keys.unackedIndex, this.deliveryTag).hdel(keys.unacked, this.deliveryTag).exec();
-    } catch (err) {
-      // Never reject (callers `void` it): the entry stays in unacked and is restored after the visibility timeout.
-      this.consumer.hostRef.onError(err, "ack");
-    } finally {
-      this.consumer.release();
-    }
+    // The slot frees at once: the ZREM/HDEL follow on the same connection, so a delivery popped
+    // next is recorded after this one is settled, and nothing can overtake an ack.
+    const done = this.consumer.ack(this.deliveryTag);
+    this.consumer.release();
+    await done;
   }
 
   reject(): Promise<void> {

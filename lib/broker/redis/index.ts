@@ -10,13 +10,14 @@ import { ProtocolError } from "../../protocol/envelope";
 import { LamportClock } from "../../protocol/events";
 import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
 import { BrokerClosedError } from "../errors";
-import type { BroadcastOptions, Broker, BrokerCapabilities, BrokerStatus, ConsumeOptions, Consumer, Delivery, IncomingControl, PublishOptions, QueueLength, RawEventBatch, Subscription } from "../types";
+import { clipRaw, DEAD_LETTERS_KEPT } from "../types";
+import type { BroadcastOptions, Broker, BrokerCapabilities, BrokerStatus, ConsumeOptions, Consumer, DeadLetterEntry, DeadLetterList, Delivery, IncomingControl, PublishOptions, QueueLength, RawEventBatch, Subscription } from "../types";
 import { type ConsumerHost, type ErrorSink, RedisConsumer } from "./consumer";
 import { bindingMember, escapeGlob, KeyMap, parseBindingMember, PRIORITY_STEPS, priorityStep } from "./keys";
 import { RedisPubSub } from "./pubsub";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, type RestoreOptions, restoreStale, routingKeyOfUnacked } from "./unacked";
 import { parseRedisUrl } from "./url";
-import { endConnection } from "./connection";
+import { endConnection, quitConnection } from "./connection";
 
 export { DEFAULT_PREFETCH, BRPOP_TIMEOUT_S } from "./consumer";
 export { DEFAULT_BROADCAST_TIMEOUT_MS } from "./pubsub";
@@ -101,7 +102,7 @@ export class RedisBroker implements Broker, ConsumerHost {
     await Promise.all([...this.consumers].map((c) => c.cancel()));
     this.consumers.clear();
     await this.pubsub.close();
-    await this.cmd.quit().catch(() => undefined);
+    await quitConnection(this.cmd);
     // disconnect() keeps a timer until the socket closes: wait for every "end" so nothing lingers.
     await Promise.all([...this.conns].map(endConnection));
     this.emitStatus("disconnected");
@@ -236,6 +237,27 @@ export class RedisBroker implements Broker, ConsumerHost {
     return this.pubsub.listenControl(onRequest);
   }
 
+  async deadLetter(entry: DeadLetterEntry): Promise<void> {
+    this.assertOpen("deadLetter");
+    const json = JSON.stringify({ ...entry, raw: clipRaw(entry.raw) });
+    await this.cmd.multi().lpush(this.keys.deadLetters, json).ltrim(this.keys.deadLetters, 0, DEAD_LETTERS_KEPT - 1).exec();
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetterList> {
+    this.assertOpen("deadLetters");
+    const n = Math.max(0, Math.min(Math.floor(limit), DEAD_LETTERS_KEPT));
+    const [total, raws] = await Promise.all([
+      this.cmd.llen(this.keys.deadLetters),
+      n > 0 ? this.cmd.lrange(this.keys.deadLetters, 0, n - 1) : Promise.resolve([] as string[]),
+    ]);
+    const entries: DeadLetterEntry[] = [];
+    for (const raw of raws) {
+      const e = parseDeadLetter(raw);
+      if (e) entries.push(e);
+    }
+    return { total, entries };
+  }
+
   onStatus(listener: (s: BrokerStatus) => void): () => void {
     if (!this.closed) this.statusListeners.add(listener);
     return () => {
@@ -270,9 +292,14 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.declared.add(queue);
   }
 
-  rejectMessage(queue: string, _raw: string, err: unknown): void {
+  rejectMessage(queue: string, raw: string, err: unknown): void {
     this.rejectedMessages++;
-    this.onError(err, `message on queue ${JSON.stringify(queue)} is not a kombu envelope; dropped`);
+    // Not an envelope, so no worker ever sees it: the transport dead-letters it itself.
+    const code = err instanceof ProtocolError ? err.code : "internal";
+    const reason = err instanceof Error ? err.message : String(err);
+    const entry: DeadLetterEntry = { at: Date.now() / 1000, queue, reason, code, raw, worker: null, taskId: null };
+    if (!this.closed) void this.deadLetter(entry).catch((e) => this.onError(e, "dead-letter"));
+    this.onError(err, `message on queue ${JSON.stringify(queue)} is not a kombu envelope; dead-lettered`);
   }
 
   // --- internals
@@ -313,4 +340,26 @@ export class RedisBroker implements Broker, ConsumerHost {
   private assertOpen(op: string): void {
     if (this.closed) throw new BrokerClosedError(op);
   }
+}
+
+/** One stored entry; anything else in the list (another tool's junk) is skipped, never thrown. */
+function parseDeadLetter(raw: string): DeadLetterEntry | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.at !== "number" || typeof o.queue !== "string" || typeof o.reason !== "string") return null;
+  return {
+    at: o.at,
+    queue: o.queue,
+    reason: o.reason,
+    code: typeof o.code === "string" ? o.code : "",
+    raw: typeof o.raw === "string" ? o.raw : "",
+    worker: typeof o.worker === "string" ? o.worker : null,
+    taskId: typeof o.taskId === "string" ? o.taskId : null,
+  };
 }

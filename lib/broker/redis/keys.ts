@@ -30,6 +30,8 @@ export class KeyMap {
   readonly eventPattern: string;
   readonly pidboxChannel: string;
   readonly bindingPrefix: string;
+  /** Petal's own list of refused messages (no kombu counterpart; newest at the head) */
+  readonly deadLetters: string;
 
   constructor(
     readonly prefix: string,
@@ -42,6 +44,7 @@ export class KeyMap {
     this.eventPattern = escapeGlob(this.eventPrefix) + "*";
     this.pidboxChannel = `${prefix}/${db}.celery.pidbox`;
     this.bindingPrefix = prefix + "_kombu.binding.";
+    this.deadLetters = prefix + "petal.dead-letters";
   }
 
   /** the list holding `queue`'s messages of one priority step */

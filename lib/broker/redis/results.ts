@@ -7,7 +7,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { READY_STATES, TASK_STATES, type ResultMeta, type TaskState } from "../../protocol/types";
 import type { ResultBackend } from "../types";
-import { endConnection } from "./connection";
+import { endConnection, quitConnection } from "./connection";
 import { KeyMap } from "./keys";
 import { parseRedisUrl } from "./url";
 
@@ -125,7 +125,7 @@ export class RedisResultBackend implements ResultBackend {
     const all = [...this.waiters.values()];
     this.waiters.clear();
     for (const set of all) for (const w of set) w(null);
-    await this.cmd.quit().catch(() => undefined);
+    await quitConnection(this.cmd);
     await Promise.all([this.cmd, ...(this.sub ? [this.sub] : [])].map(endConnection));
   }
 
