@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { setRateLimit } from "../realtime/actions";
 import { Button } from "../ui/Button";
 import { useToast } from "../ui/Toast";
+import { answerBody } from "./control";
 
 /** Celery's rate syntax: a number, optionally per s/m/h ("10/m"); empty or 0 removes the limit. */
 export const RATE_RE = /^(\d+(\.\d+)?)(\/[smh])?$/;
@@ -33,7 +34,7 @@ export function RateLimitDialog({ worker, taskName, onClose }: { worker: string;
     onClose();
     toast(
       r.ok
-        ? { kind: "success", title: `Rate limit of ${taskName} on ${worker}: ${rate === "0" ? "none" : rate}`, body: r.message }
+        ? { kind: "success", title: `Rate limit of ${taskName} on ${worker}: ${rate === "0" ? "none" : rate}`, body: answerBody(r) }
         : { kind: "error", title: `Could not set the rate limit of ${taskName}`, body: r.message },
     );
   };

@@ -15,9 +15,11 @@ import { Panel, Stat } from "../ui/Panel";
 import { SkeletonBlock } from "../ui/Skeleton";
 import { WorkerStatus } from "../ui/StatusDot";
 import { Age, Duration } from "../ui/Time";
-import { ActiveTasks } from "./ActiveTasks";
 import { ByTaskTable } from "./ByTaskTable";
 import { HeartbeatStrip } from "./HeartbeatStrip";
+import { InspectStatus, QueuesPanel, RegisteredPanel } from "./InspectPanels";
+import { InspectRequests, RevokedList } from "./InspectRequests";
+import { ConfPanel, StatsPanel } from "./StatsPanel";
 import { WorkerActions } from "./WorkerActions";
 
 /** Runtime small multiples shown for the task names this worker runs most (default: 4). */
@@ -27,11 +29,9 @@ export function WorkerDetailPage({ name }: { name: string }) {
   const [res, setRes] = useState<SeriesResolution>("1s");
   useSubscription({
     worker: name,
-    tasks: { workername: [name], state: ["STARTED"], limit: 50 },
     charts: { resolution: res, worker: name },
   });
   const w = useView("worker");
-  const active = useView("tasks");
   const charts = useView("charts");
   const config = useConfig();
 
@@ -85,6 +85,7 @@ export function WorkerDetailPage({ name }: { name: string }) {
                 {w.sw_ident} {w.sw_ver}
               </span>
             ) : null}
+            <InspectStatus worker={w} />
           </div>
         </div>
         <WorkerActions worker={w} />
@@ -101,9 +102,7 @@ export function WorkerDetailPage({ name }: { name: string }) {
 
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-[minmax(0,1fr)_380px]">
         <div className="flex min-w-0 flex-col gap-4">
-          <Panel title={`Active tasks${active ? ` (${active.total})` : ""}`}>
-            <ActiveTasks rows={active?.rows} total={active?.total} />
-          </Panel>
+          <InspectRequests worker={w} />
           <Panel title={`Throughput · ${WINDOW_LABEL[res]}`} actions={<ResolutionSwitch value={res} onChange={setRes} />} bodyClassName="p-3">
             <ThroughputChart points={points} resolution={res} height={160} />
           </Panel>
@@ -160,6 +159,21 @@ export function WorkerDetailPage({ name }: { name: string }) {
                 <span className="num">{formatCount(w.revoked)}</span>
               </Field>
             </dl>
+          </Panel>
+          <Panel title="Stats">
+            <StatsPanel stats={w.inspect?.stats} />
+          </Panel>
+          <Panel title={`Queues${w.inspect?.active_queues ? ` · ${w.inspect.active_queues.length}` : ""}`}>
+            <QueuesPanel worker={w} />
+          </Panel>
+          <Panel title={`Registered${w.inspect?.registered ? ` · ${w.inspect.registered.length}` : ""}`}>
+            <RegisteredPanel worker={w} />
+          </Panel>
+          <Panel title="Revoked">
+            <RevokedList ids={w.inspect?.revoked} />
+          </Panel>
+          <Panel title="Conf">
+            <ConfPanel conf={w.inspect?.conf} />
           </Panel>
         </div>
       </div>

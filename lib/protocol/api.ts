@@ -123,6 +123,61 @@ export interface WorkerRecord {
   concurrency?: number | null;
   queues?: string[] | null;
   first_seen: number | null;
+  /**
+   * The worker's own inspect replies, only on the single-worker view (never in the list, to keep
+   * it light); null or absent until the first reply.
+   */
+  inspect?: WorkerInspect | null;
+}
+
+/** One request as inspect active/reserved report it (Celery's `Request.info()`). */
+export interface InspectRequest {
+  id: string;
+  name: string;
+  /** reprs when asked with safe=true (active), else the values */
+  args?: unknown;
+  kwargs?: unknown;
+  type?: string;
+  hostname?: string;
+  time_start?: number | null;
+  acknowledged?: boolean;
+  delivery_info?: { exchange?: string; routing_key?: string; priority?: number | null; redelivered?: boolean | null };
+  worker_pid?: number | null;
+}
+
+/** One entry of inspect scheduled: a request waiting for its eta/countdown. */
+export interface InspectScheduled {
+  /** ISO 8601 */
+  eta: string | null;
+  priority?: number | null;
+  request: InspectRequest;
+}
+
+/** One entry of inspect active_queues (kombu's Queue.as_dict, trimmed to what the UI reads). */
+export interface InspectQueue {
+  name: string;
+  exchange?: { name?: string; type?: string } | null;
+  routing_key?: string | null;
+  [k: string]: unknown;
+}
+
+/**
+ * A worker's answers to the 8 inspect calls Flower makes. Each call may be absent when the worker
+ * never answered it; `missing` lists the calls that did not answer in time on the last round
+ * (a partial answer: older values, if any, stay).
+ */
+export interface WorkerInspect {
+  /** unix seconds of the last reply */
+  timestamp: number;
+  stats?: Record<string, unknown>;
+  active?: InspectRequest[];
+  reserved?: InspectRequest[];
+  scheduled?: InspectScheduled[];
+  registered?: string[];
+  revoked?: string[];
+  active_queues?: InspectQueue[];
+  conf?: Record<string, unknown>;
+  missing: string[];
 }
 
 /** Filter, sort and page for the task list: HTTP /api/tasks and the socket's task view. */

@@ -41,9 +41,10 @@ export function inspectCache(ctx: ServerContext): Map<string, WorkerInfo> {
 
 /**
  * Run the inspect calls (in parallel) and merge the replies into the cache. `destination`
- * null asks every worker and waits out the timeout, as Flower does.
+ * null asks every worker and waits out the timeout, as Flower does. Returns, per node that
+ * answered anything, the call keys it answered (the others did not reply in time).
  */
-export async function refreshWorkers(ctx: ServerContext, destination: string[] | null): Promise<void> {
+export async function refreshWorkers(ctx: ServerContext, destination: string[] | null): Promise<Map<string, Set<string>>> {
   const cache = inspectCache(ctx);
   const results = await Promise.all(
     INSPECT_CALLS.map(async (call) => {
@@ -56,8 +57,12 @@ export async function refreshWorkers(ctx: ServerContext, destination: string[] |
     }),
   );
   const now = Date.now() / 1000;
+  const answered = new Map<string, Set<string>>();
   for (const { key, replies } of results) {
     for (const [node, value] of Object.entries(replies)) {
+      let keys = answered.get(node);
+      if (!keys) answered.set(node, (keys = new Set()));
+      keys.add(key);
       let info = cache.get(node);
       if (!info) {
         info = {};
@@ -67,6 +72,7 @@ export async function refreshWorkers(ctx: ServerContext, destination: string[] |
       info.timestamp = now;
     }
   }
+  return answered;
 }
 
 function infoOf(cached: WorkerInfo | undefined, record: WorkerRecord | null): WorkerInfo {
