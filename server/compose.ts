@@ -147,9 +147,14 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
       return out;
     },
     knownTaskNames: () => {
-      const seen = state.taskTypes();
-      if (!demo) return seen;
-      return [...new Set([...demo.taskNames, ...seen])].sort();
+      // Flower asks the app; Petal has no app, so it knows what workers registered (inspect),
+      // what its embedded workers run, and every name seen in events.
+      const names = new Set(state.taskTypes());
+      if (demo) for (const n of demo.taskNames) names.add(n);
+      for (const info of inspectCache(ctx).values()) {
+        if (Array.isArray(info.registered)) for (const n of info.registered) if (typeof n === "string") names.add(n);
+      }
+      return [...names].sort();
     },
     log,
   };

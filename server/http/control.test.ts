@@ -250,3 +250,4 @@ describe("shutdown", () => {
     expect((await srv.post("/api/worker/shutdown/nope@host1")).status).toBe(404);
   });
 });
+
