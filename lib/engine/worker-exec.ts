@@ -144,7 +144,7 @@ async function succeed(w: WorkerCore, req: Request, task: RegisteredTask, value:
     return fail(w, req, task, new EncodeError(err instanceof Error ? err.message : String(err)));
   }
   w.release(req);
-  await w.storeResult(req.resultMeta("SUCCESS", stored, null, w.hostname), ignoresResult(req, task));
+  await w.storeResult(req.resultMeta("SUCCESS", stored, null, w.hostname), ignoresResult(req, task), !req.delivery.redelivered);
   await w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime });
 }
 

@@ -188,6 +188,8 @@ export class RedisConsumer implements Consumer {
       while (!this.cancelled) {
         if (this.list.length === 0 || this.full()) {
           await this.idle();
+          // Let the rest of this loop turn settle too: slots freed together are refilled by one pop.
+          await new Promise<void>((r) => setImmediate(r));
           continue;
         }
         let popped: string[] = [];

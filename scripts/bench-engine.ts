@@ -1,0 +1,326 @@
+/**
+ * `npm run bench:engine`: no-op task throughput of Petal's engine, Celery and BullMQ on one
+ * private redis-server (never the shared 6379), task events on.
+ *
+ * Method, the same for every system:
+ * - the worker runs in its own process (Petal and BullMQ children, Celery's prefork worker), the
+ *   client in another, so producer and consumer never share an event loop;
+ * - results are stored (no ignoreResult anywhere; BullMQ keeps return values on the job);
+ * - time runs from the first enqueue to the moment the N-th completion is seen here: Petal and
+ *   Celery counted by `task-succeeded` events (task.multi batches included) in a counter child
+ *   process, BullMQ by its completed count, polled every POLL_MS;
+ * - the server is flushed and the worker restarted between runs.
+ *
+ * Flags: --tasks N (default: 30000), --only petal,celery,bullmq, --concurrency 1,16
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { Queue } from "bullmq";
+import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
+import { Client } from "../lib/engine/index";
+import { requireCelery, requireRedis, startRedisServer, SYSTEM_PYTHON } from "../lib/testing/redis-server";
+
+/** tasks per run (default: 30000, about 1-2 min for the whole bench on 2 cores) */
+const DEFAULT_TASKS = 30_000;
+/** sends in flight at once from the TS clients (default: 64) */
+const SEND_WINDOW = 64;
+/** BullMQ completed-count poll interval, ms (default: 20) */
+const POLL_MS = 20;
+/** a run that sees no progress this long fails instead of hanging, ms (default: 30000) */
+const STALL_MS = 30_000;
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const benchDir = path.join(here, "bench");
+const root = path.resolve(here, "..");
+
+interface Row {
+  system: string;
+  concurrency: number;
+  tasks: number;
+  seconds: number;
+  rate: number;
+}
+
+function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: number[] } {
+  let tasks = DEFAULT_TASKS;
+  let only = new Set(["petal", "celery", "bullmq"]);
+  let conc = [1, 16];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (a === "--tasks") tasks = Number(v);
+    else if (a === "--only") only = new Set(v.split(","));
+    else if (a === "--concurrency") conc = v.split(",").map(Number);
+    else throw new Error(`unknown flag ${a} (use --tasks N, --only petal,celery,bullmq, --concurrency 1,16)`);
+    i++;
+  }
+  if (!Number.isInteger(tasks) || tasks < 1) throw new Error("--tasks must be a positive integer");
+  if (conc.some((c) => !Number.isInteger(c) || c < 1)) throw new Error("--concurrency takes positive integers");
+  return { tasks, only, conc };
+}
+
+interface Child {
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawn a child and resolve once its output matches `ready`. */
+function startChild(cmd: string, args: string[], env: Record<string, string>, cwd: string, ready: RegExp): Promise<Child> {
+  const proc = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(" ")} did not start:\n${out}`)), 30_000);
+    const onData = (b: Buffer) => {
+      if (out.length < 20_000) out += b.toString();
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve({ proc, stop: () => stopChild(proc) });
+      }
+    };
+    proc.stdout!.on("data", onData);
+    proc.stderr!.on("data", onData);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function stopChild(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const kill = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    proc.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    proc.kill("SIGTERM");
+  });
+}
+
+/**
+ * Counts task-succeeded events in a child process (decoding every event would otherwise load
+ * the client's loop); expect(n) resolves with the time the n-th arrived, on our clock.
+ */
+async function countSucceeded(url: string, n: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(benchDir, "count-events.ts"), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  let count = 0;
+  let lastProgress = Date.now();
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`event counter exited with ${code}`)));
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (/^ready$/m.test(out)) resolve();
+    });
+  });
+  const done = new Promise<number>((resolve) => {
+    child.stdout.on("data", () => {
+      for (const m of out.matchAll(/^progress (\d+)$/gm)) {
+        const c = Number(m[1]);
+        if (c !== count) lastProgress = Date.now();
+        count = c;
+      }
+      const d = /^done (\d+)$/m.exec(out);
+      // Convert the child's wall clock to our monotonic clock.
+      if (d) resolve(performance.now() - (Date.now() - Number(d[1])));
+      if (out.length > 4096) out = out.slice(-256);
+    });
+  });
+  await ready;
+  return {
+    expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} task-succeeded seen`),
+    close: () => stopChild(child),
+  };
+}
+
+function withStallGuard<T>(p: Promise<T>, last: () => number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      if (Date.now() - last() > STALL_MS) reject(new Error(`no progress for ${STALL_MS} ms: ${what()}`));
+    }, 500);
+  });
+  return Promise.race([p, stalled]).finally(() => clearInterval(timer));
+}
+
+/** Run `send(i)` for i in [0, n) with at most SEND_WINDOW in flight. */
+async function windowed(n: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) await send(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(SEND_WINDOW, n) }, lane));
+}
+
+async function benchPetal(url: string, c: number, n: number): Promise<Row> {
+  const worker = await startChild(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), "--import", "tsx", path.join(benchDir, "petal-worker.ts"), url, String(c)], {}, root, /^ready$/m);
+  const counter = await countSucceeded(url, n);
+  const broker = new RedisBroker(url, { onError: () => undefined });
+  const results = new RedisResultBackend(url);
+  await broker.connect();
+  const client = new Client({ broker, results });
+  try {
+    const t0 = performance.now();
+    const finished = counter.expect();
+    await windowed(n, () => client.sendTask("bench.noop"));
+    process.stderr.write(`(enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s) `);
+    const seconds = ((await finished) - t0) / 1000;
+    return { system: "Petal (TS)", concurrency: c, tasks: n, seconds, rate: n / seconds };
+  } finally {
+    await worker.stop();
+    await Promise.allSettled([counter.close(), broker.close(), results.close()]);
+  }
+}
+
+async function benchCelery(url: string, c: number, n: number): Promise<Row> {
+  const env = { BROKER_URL: url, PYTHONUNBUFFERED: "1" };
+  const args = ["-m", "celery", "-A", "celery_bench", "worker", "-c", String(c), "-E", "--loglevel=warning", "--without-mingle", "--without-gossip", "-n", `celery-c${c}@%h`];
+  // --loglevel=warning hides the "ready." line, so wait for the worker-online event instead.
+  const counter = await countSucceeded(url, n);
+  const online = await onlineWaiter(url);
+  const worker = await startChild(SYSTEM_PYTHON, args, env, benchDir, /./);
+  try {
+    await online.seen;
+    let start = 0;
+    const sender = spawn(SYSTEM_PYTHON, ["celery_bench.py", "send", String(n)], { cwd: benchDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const started = new Promise<void>((resolve, reject) => {
+      let out = "";
+      sender.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+        const m = /start (\d+)/.exec(out);
+        if (m && start === 0) {
+          // Convert the sender's wall clock to our monotonic clock.
+          start = performance.now() - (Date.now() - Number(m[1]));
+          resolve();
+        }
+      });
+      sender.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`celery sender exited with ${code}`))));
+    });
+    const finished = counter.expect();
+    await started;
+    const seconds = ((await finished) - start) / 1000;
+    return { system: "Celery 5 prefork", concurrency: c, tasks: n, seconds, rate: n / seconds };
+  } finally {
+    await worker.stop();
+    await counter.close();
+  }
+}
+
+/** Wrapped in an object: an async function returning the promise itself would await it. */
+async function onlineWaiter(url: string): Promise<{ seen: Promise<void> }> {
+  const broker = new RedisBroker(url, { onError: () => undefined });
+  await broker.connect();
+  let resolve!: () => void;
+  const seen = new Promise<void>((r) => (resolve = r));
+  const sub = await broker.subscribeEvents(({ events }) => {
+    if (events.some((e) => (e as { type?: unknown }).type === "worker-online")) resolve();
+  });
+  return { seen: seen.finally(() => void sub.close().then(() => broker.close())) };
+}
+
+async function benchBullmq(url: string, c: number, n: number): Promise<Row> {
+  const worker = await startChild(process.execPath, ["--import", "tsx", path.join(benchDir, "bullmq-worker.ts"), url, String(c)], {}, root, /^ready$/m);
+  const { hostname, port } = new URL(url);
+  const queue = new Queue("bench", { connection: { host: hostname, port: Number(port) } });
+  try {
+    await queue.waitUntilReady();
+    const t0 = performance.now();
+    let done = 0;
+    let lastProgress = Date.now();
+    const finished = withStallGuard(
+      new Promise<number>((resolve) => {
+        const poll = async (): Promise<void> => {
+          const now = await queue.getCompletedCount();
+          if (now !== done) lastProgress = Date.now();
+          done = now;
+          if (done >= n) return resolve(performance.now());
+          setTimeout(() => void poll(), POLL_MS);
+        };
+        void poll();
+      }),
+      () => lastProgress,
+      () => `${done}/${n} completed`,
+    );
+    await windowed(n, () => queue.add("noop", {}));
+    process.stderr.write(`(enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s) `);
+    const seconds = ((await finished) - t0) / 1000;
+    return { system: `BullMQ ${bullmqVersion()}`, concurrency: c, tasks: n, seconds, rate: n / seconds };
+  } finally {
+    await worker.stop();
+    await queue.close();
+  }
+}
+
+function bullmqVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(path.join(root, "node_modules/bullmq/package.json"), "utf8"));
+    return String((pkg as { version?: unknown }).version ?? "?");
+  } catch {
+    return "?";
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const bull = new Map(rows.filter((r) => r.system.startsWith("BullMQ")).map((r) => [r.concurrency, r.rate]));
+  const lines = ["| system | concurrency | tasks | seconds | tasks/s | vs BullMQ |", "|---|---:|---:|---:|---:|---:|"];
+  for (const r of rows) {
+    const b = bull.get(r.concurrency);
+    const ratio = b ? `${(r.rate / b).toFixed(2)}x` : "n/a";
+    lines.push(`| ${r.system} | ${r.concurrency} | ${r.tasks} | ${r.seconds.toFixed(2)} | ${Math.round(r.rate)} | ${ratio} |`);
+  }
+  console.log(lines.join("\n"));
+  const petal = new Map(rows.filter((r) => r.system.startsWith("Petal")).map((r) => [r.concurrency, r.rate]));
+  const check = (c: number, factor: number) => {
+    const p = petal.get(c);
+    const b = bull.get(c);
+    if (p === undefined || b === undefined) return;
+    const ok = p >= b * factor;
+    console.log(`target c=${c}: Petal >= ${factor}x BullMQ: ${ok ? "met" : "MISSED"} (${(p / b).toFixed(2)}x)`);
+  };
+  check(1, 1);
+  check(16, 1.5);
+}
+
+async function main(): Promise<void> {
+  const { tasks, only, conc } = parseArgs(process.argv.slice(2));
+  const noRedis = requireRedis();
+  if (noRedis) throw new Error(noRedis);
+  const server = await startRedisServer();
+  const raw = new Redis(server.url);
+  const rows: Row[] = [];
+  try {
+    const run = async (label: string, fn: () => Promise<Row>) => {
+      await raw.flushall();
+      process.stderr.write(`${label}... `);
+      if (process.env.BENCH_STATS) await raw.config("RESETSTAT");
+      const row = await fn();
+      if (process.env.BENCH_STATS) {
+        // Debug aid: what each run cost the server (calls per command, server CPU).
+        const info = await raw.info("commandstats");
+        const cpu = (await raw.info("cpu")).match(/used_cpu_(sys|user):[\d.]+/g);
+        process.stderr.write(`\n${info.replace(/usec_per_call=[^,]+,|rejected_calls=0,failed_calls=0/g, "")}\n${cpu?.join(" ")}\n`);
+      }
+      process.stderr.write(`${Math.round(row.rate)} tasks/s\n`);
+      rows.push(row);
+    };
+    for (const c of conc) {
+      if (only.has("petal")) await run(`Petal c=${c}`, () => benchPetal(server.url, c, tasks));
+      if (only.has("bullmq")) await run(`BullMQ c=${c}`, () => benchBullmq(server.url, c, tasks));
+    }
+    if (only.has("celery")) {
+      const noCelery = requireCelery();
+      if (noCelery) process.stderr.write(`Celery skipped: ${noCelery}\n`);
+      else await run("Celery prefork c=2", () => benchCelery(server.url, 2, tasks));
+    }
+  } finally {
+    await raw.quit();
+    await server.stop();
+  }
+  console.log(`\nno-op tasks, results stored, task events on, one private redis-server; node ${process.version}\n`);
+  printTable(rows);
+}
+
+await main();
