@@ -28,6 +28,17 @@ test("three demo workers are online and their heartbeat age resets live", async 
   expect(Math.max(...samples)).toBeLessThan(6);
 });
 
+test("the worker page inspects the worker live and grows its pool, reporting the reply", async ({ page, request }) => {
+  const [name] = await onlineWorkers(request);
+  await page.goto(`/workers/${encodeURIComponent(name)}`);
+  await expect(page.getByText(/inspected .* ago/)).toBeVisible();
+  await expect(page.getByText("Max concurrency")).toBeVisible();
+  await page.getByRole("button", { name: "Pool grow", exact: true }).click();
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Growing '${name}' worker's pool by 1` }).first()).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "pool will grow" }).first()).toBeVisible();
+});
+
 test("a worker that shuts down is shown as offline", async ({ page, request }) => {
   const names = await onlineWorkers(request);
   const victim = names[names.length - 1];
