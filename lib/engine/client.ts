@@ -237,8 +237,14 @@ export class Client {
       ignoreResult: opts.ignoreResult,
       retryOf: opts.retryOf ?? null,
     });
-    await this.broker.publish(queue, env, { priority: opts.priority ?? 0 });
-    if (this.sendSentEvents) await this.sendSentEvent(env.headers as TaskHeaders, queue);
+    const published = this.broker.publish(queue, env, { priority: opts.priority ?? 0 });
+    if (this.sendSentEvents) {
+      // task-sent is issued right behind the message instead of after its reply: one connection
+      // keeps them in order on the wire, and a send costs one round trip instead of two.
+      await Promise.all([published, this.sendSentEvent(env.headers as TaskHeaders, queue)]);
+    } else {
+      await published;
+    }
     return new AsyncResult(id, this.results);
   }
 

@@ -3,9 +3,16 @@
  * strings with microseconds (`2026-11-22T02:31:59.184000+00:00`), `date_done` is naive UTC.
  */
 
+// Thousands of results a second share a millisecond: the last spelling is reused.
+let lastMs = NaN;
+let lastIso = "";
+
 function isoCore(ms: number): string {
+  if (ms === lastMs) return lastIso;
   // toISOString gives "...T02:31:59.184Z"; Python's isoformat prints microseconds.
-  return new Date(ms).toISOString().slice(0, 23) + "000";
+  lastIso = new Date(ms).toISOString().slice(0, 23) + "000";
+  lastMs = ms;
+  return lastIso;
 }
 
 /** Offset-aware UTC ISO string as Python's `datetime.isoformat()` writes it. */

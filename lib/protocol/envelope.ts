@@ -42,7 +42,70 @@ export function uuid4(): string {
  * byte-for-byte like what Celery sends. Readers accept any JSON; this is for fidelity and tests.
  */
 export function pythonJsonDumps(value: unknown): string {
+  // Hot path (every task message, event, result): one native JSON.stringify plus one pass that
+  // adds Python's separator spaces and escapes non-ASCII; values JSON cannot spell as Python
+  // does (BigInt, NaN, Infinity, toJSON objects) take the reference writer.
+  if (unsafeForNative(value, 0)) return dump(value);
+  return pythonizeJson(JSON.stringify(value) ?? "null");
+}
+
+/** The plain recursive writer pythonJsonDumps must match byte for byte (tests compare both). */
+export function referencePythonJsonDumps(value: unknown): string {
   return dump(value);
+}
+
+const COMMA = 44;
+const COLON = 58;
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/** a value JSON.stringify would write differently from Python */
+function unsafeForNative(v: unknown, depth: number): boolean {
+  if (depth > 32) return true;
+  switch (typeof v) {
+    case "number":
+      return !Number.isFinite(v);
+    case "bigint":
+    case "function":
+    case "symbol":
+      return true;
+    case "object": {
+      if (v === null || v instanceof Date) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (unsafeForNative(v[i], depth + 1)) return true;
+        return false;
+      }
+      if (typeof (v as { toJSON?: unknown }).toJSON === "function") return true;
+      for (const k in v as Record<string, unknown>) if (unsafeForNative((v as Record<string, unknown>)[k], depth + 1)) return true;
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+/** JSON.stringify's output with ", " and ": " outside strings and non-ASCII escaped inside them. */
+function pythonizeJson(json: string): string {
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      else if (c >= 0x7f) {
+        out += json.slice(from, i) + "\\u" + c.toString(16).padStart(4, "0");
+        from = i + 1;
+      }
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === COMMA || c === COLON) {
+      out += json.slice(from, i + 1) + " ";
+      from = i + 1;
+    }
+  }
+  return out + json.slice(from);
 }
 
 function dump(v: unknown): string {

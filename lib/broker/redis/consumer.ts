@@ -1,10 +1,10 @@
 /**
  * A consumer on Redis, as a Celery worker does it: pop from every queue's priority lists (lower
- * step first), record the deliveries in `unacked`/`unacked_index` in one MULTI, then hand them
+ * step first), record the deliveries in `unacked`/`unacked_index` in one script, then hand them
  * out. Throughput: while messages are waiting, one Lua call pops as many as prefetch allows and
- * one MULTI records them all (kombu pays a BRPOP and a MULTI per message); only an empty queue
+ * one atomic script records them all (kombu pays a BRPOP and a MULTI per message); only an empty queue
  * blocks in BRPOP (1 s timeout, like kombu) on the consumer's own connection. Acks made in the
- * same turn of the event loop share one MULTI. Changing the queue set or cancelling interrupts
+ * same turn of the event loop share one script call. Changing the queue set or cancelling interrupts
  * a pending BRPOP with CLIENT UNBLOCK so it takes effect at once. Errors (a Redis restart) are
  * retried with backoff; the loop never crashes or spins.
  */
@@ -45,6 +45,42 @@ for i = 1, #KEYS do
   if need == 0 then break end
 end
 return out`;
+
+/**
+ * What kombu's MULTI does (ZADD unacked_index + HSET unacked, or ZREM + HDEL on ack), as one
+ * script: as atomic, but an EVALSHA joins the command connection's auto-pipeline where a MULTI
+ * costs a socket write of its own. Per-entry calls keep clear of Lua's unpack() limit.
+ */
+const RECORD_UNACKED_LUA = `
+for i = 2, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 1`;
+const ACK_LUA = `
+for i = 1, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('HDEL', KEYS[2], ARGV[i])
+end
+return 1`;
+
+type UnackedCommands = Redis & {
+  petalRecordUnacked(index: string, hash: string, score: number, ...tagValue: string[]): Promise<number>;
+  petalAck(index: string, hash: string, ...tags: string[]): Promise<number>;
+};
+
+/**
+ * Define the unacked scripts on the command connection. Call it once right after creating the
+ * connection: an auto-pipeline opened before the definition would not know the commands.
+ */
+export function defineUnackedCommands(cmd: Redis): void {
+  cmd.defineCommand("petalRecordUnacked", { numberOfKeys: 2, lua: RECORD_UNACKED_LUA });
+  cmd.defineCommand("petalAck", { numberOfKeys: 2, lua: ACK_LUA });
+}
+
+function unackedCommands(cmd: Redis): UnackedCommands {
+  return cmd as UnackedCommands;
+}
 
 type PopConnection = Redis & { petalPopBatch(numKeys: number, ...args: (string | number)[]): Promise<string[]> };
 
@@ -234,7 +270,7 @@ export class RedisConsumer implements Consumer {
     return (this.conn as PopConnection).petalPopBatch(this.brpopKeys.length, ...this.brpopKeys, want);
   }
 
-  /** Record every popped message as unacked in one MULTI, then deliver them in pop order. */
+  /** Record every popped message as unacked in one atomic script, then deliver them in pop order. */
   private async handleBatch(popped: string[]): Promise<void> {
     const accepted: { key: string; raw: string; queue: string; envelope: Envelope; tag: string; value: string }[] = [];
     for (let i = 0; i < popped.length; i += 2) {
@@ -244,14 +280,10 @@ export class RedisConsumer implements Consumer {
     if (accepted.length === 0) return;
     const keys = this.host.keys;
     const now = Date.now() / 1000;
-    const scores: (string | number)[] = [];
     const fields: string[] = [];
-    for (const a of accepted) {
-      scores.push(now, a.tag);
-      fields.push(a.tag, a.value);
-    }
+    for (const a of accepted) fields.push(a.tag, a.value);
     try {
-      await this.host.cmd.multi().zadd(keys.unackedIndex, ...scores).hset(keys.unacked, ...fields).exec();
+      await unackedCommands(this.host.cmd).petalRecordUnacked(keys.unackedIndex, keys.unacked, now, ...fields);
     } catch (err) {
       // Could not record them as unacked: put them back (last popped first, so the first is served next).
       this.host.onError(err, "record unacked");
@@ -301,7 +333,7 @@ export class RedisConsumer implements Consumer {
     return { queue, envelope, tag, value: unackedValue(raw, exchange, routingKey) };
   }
 
-  /** @internal queue an ack; acks made in the same event-loop turn go out in one MULTI */
+  /** @internal queue an ack; acks made in the same event-loop turn go out in one atomic script */
   ack(tag: string): Promise<void> {
     this.ackTags.push(tag);
     if (!this.ackFlush) {
@@ -311,11 +343,8 @@ export class RedisConsumer implements Consumer {
           this.ackTags = [];
           this.ackFlush = null;
           const { cmd, keys } = this.host;
-          cmd
-            .multi()
-            .zrem(keys.unackedIndex, ...tags)
-            .hdel(keys.unacked, ...tags)
-            .exec()
+          unackedCommands(cmd)
+            .petalAck(keys.unackedIndex, keys.unacked, ...tags)
             // Never reject (callers `void` it): the entries stay in unacked and are restored after the visibility timeout.
             .catch((err) => this.host.onError(err, "ack"))
             .finally(resolve);

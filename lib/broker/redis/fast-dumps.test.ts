@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pythonJsonDumps } from "../../protocol/envelope";
+import { referencePythonJsonDumps as pythonJsonDumps } from "../../protocol/envelope";
 import { fastPythonJsonDumps } from "./fast-dumps";
 
 describe("fastPythonJsonDumps", () => {
