@@ -8,20 +8,11 @@ import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
 import { Client, TaskRegistry, Worker } from "../lib/engine";
 import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
 import { startTestServer, type TestServer } from "../server/realtime/testing";
-import { celerySend, startCeleryWorker, type CeleryWorker } from "./celery";
+import { celerySend, startCeleryWorker, until, type CeleryWorker } from "./celery";
 
 const skip = requireRedis() || requireCelery();
 if (skip) console.log(`interop skipped: ${skip}`);
 
-async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!!skip)("Celery interop on redis://", () => {
   let redis: RedisServerHandle;

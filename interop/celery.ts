@@ -94,3 +94,14 @@ export function celerySend(
     });
   });
 }
+
+/** Poll `fn` (every 100 ms, throws count as "not yet") until it gives a truthy value; reject after `ms`. */
+export async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000, what = "condition"): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

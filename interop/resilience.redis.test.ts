@@ -10,20 +10,11 @@ import { Client, TaskRegistry, Worker } from "../lib/engine";
 import type { RealtimeUpdate } from "../lib/protocol/api";
 import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
 import { record, startTestServer, type Recorder, type TestServer } from "../server/realtime/testing";
-import { celerySend, startCeleryWorker, type CeleryWorker } from "./celery";
+import { celerySend, startCeleryWorker, until, type CeleryWorker } from "./celery";
 
 const skip = requireRedis() || requireCelery();
 if (skip) console.log(`resilience skipped: ${skip}`);
 
-async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const brokerStatus = (u: RealtimeUpdate): string | undefined => u.broker?.status;
 

@@ -5,7 +5,7 @@ import { useMemo, useState } from "react";
 import type { SeriesResolution } from "@/lib/protocol/api";
 import { PETAL_PREFIX } from "../realtime/prefix";
 import { useSubscription, useView } from "../realtime/hooks";
-import { IconSearch } from "../ui/icons";
+import { FilterInput } from "../ui/FilterInput";
 import { PageHeader, Panel } from "../ui/Panel";
 import { SkeletonBlock } from "../ui/Skeleton";
 import { FailureRateChart } from "./FailureRateChart";
@@ -52,20 +52,7 @@ export function ChartsPage() {
         sub={SPAN[res]}
         actions={
           <>
-            <label className="relative flex h-8 w-[240px] items-center">
-              <span className="pointer-events-none absolute left-2.5 text-faint">
-                <IconSearch />
-              </span>
-              <input
-                data-search
-                type="search"
-                value={filter}
-                onChange={(e) => setFilter(e.target.value)}
-                placeholder="Filter task names"
-                aria-label="Filter task names"
-                className="h-8 w-full rounded-md border border-line bg-surface pl-8 pr-2 text-[12.5px] outline-none focus:border-accent"
-              />
-            </label>
+            <FilterInput value={filter} onChange={setFilter} placeholder="Filter task names" label="Filter task names" width={240} />
             <ResolutionSwitch value={res} onChange={setRes} />
           </>
         }

@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { NoWorkers } from "../dashboard/NoWorkers";
 import { useSubscription, useView } from "../realtime/hooks";
-import { IconSearch } from "../ui/icons";
+import { FilterInput } from "../ui/FilterInput";
 import { PageHeader, Panel } from "../ui/Panel";
 import { WorkersTable } from "./WorkersTable";
 
@@ -18,20 +18,7 @@ export function WorkersPage() {
         title="Workers"
         sub={workers ? `${online} online · ${workers.length - online} offline` : "Loading…"}
         actions={
-          <label className="relative flex h-8 w-[280px] items-center">
-            <span className="pointer-events-none absolute left-2.5 text-faint">
-              <IconSearch />
-            </span>
-            <input
-              data-search
-              type="search"
-              value={filter}
-              onChange={(e) => setFilter(e.target.value)}
-              placeholder="Filter by hostname"
-              aria-label="Filter workers"
-              className="h-8 w-full rounded-md border border-line bg-surface pl-8 pr-2 text-[12.5px] outline-none focus:border-accent"
-            />
-          </label>
+          <FilterInput value={filter} onChange={setFilter} placeholder="Filter by hostname" label="Filter workers" width={280} />
         }
       />
       <Panel>{workers && workers.length === 0 ? <NoWorkers /> : <WorkersTable workers={workers} filter={filter} />}</Panel>
