@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { useRealtime } from "../realtime/hooks";
 import { Age } from "../ui/Time";
 import { Kbd } from "../ui/Empty";
@@ -9,6 +9,7 @@ import { focusPageSearch, requestSearchFocus } from "./focus";
 import { ShortcutMachine, isTypingTarget } from "./shortcuts";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
+import { useModal } from "../ui/useModal";
 
 function DisconnectedBanner() {
   const stale = useRealtime((s) => !s.socketConnected && s.everConnected);
@@ -65,13 +66,7 @@ const HELP: [string, string][] = [
 ];
 
 function HelpDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModal(open);
   return (
     <dialog
       ref={ref}

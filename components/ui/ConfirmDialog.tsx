@@ -4,8 +4,9 @@
  * Small confirmation for destructive actions. A native <dialog> gives focus trapping, Esc to
  * close and a backdrop for free.
  */
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { Button } from "./Button";
+import { useModal } from "./useModal";
 
 export function ConfirmDialog({
   open,
@@ -27,13 +28,7 @@ export function ConfirmDialog({
   onConfirm: () => void;
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModal(open);
 
   return (
     <dialog

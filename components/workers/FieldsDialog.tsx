@@ -1,8 +1,9 @@
 "use client";
 
 /** A small form in a native <dialog>: a few labelled inputs, validated before Confirm enables. */
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { Button } from "../ui/Button";
+import { useModal } from "../ui/useModal";
 
 export interface DialogField {
   key: string;
@@ -30,18 +31,8 @@ export function FieldsDialog({
   onSubmit: (values: Record<string, string>) => void;
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [values, setValues] = useState<Record<string, string>>({});
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) {
-      setValues(Object.fromEntries(fields.map((f) => [f.key, f.initial ?? ""])));
-      d.showModal();
-    }
-    if (!open && d.open) d.close();
-    // only opening resets the values (fields are rebuilt on every render)
-  }, [open]);
+  const ref = useModal(open, () => setValues(Object.fromEntries(fields.map((f) => [f.key, f.initial ?? ""]))));
   const errors = fields.map((f) => f.validate((values[f.key] ?? "").trim()));
   const valid = errors.every((e) => e === null);
   return (

@@ -1,29 +1,21 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { setRateLimit } from "../realtime/actions";
 import { Button } from "../ui/Button";
 import { useToast } from "../ui/Toast";
 import { answerBody } from "./control";
+import { useModal } from "../ui/useModal";
 
 /** Celery's rate syntax: a number, optionally per s/m/h ("10/m"); empty or 0 removes the limit. */
 export const RATE_RE = /^(\d+(\.\d+)?)(\/[smh])?$/;
 
 /** Set a task name's rate limit on one worker. */
 export function RateLimitDialog({ worker, taskName, onClose }: { worker: string; taskName: string | null; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState("");
   const [busy, setBusy] = useState(false);
   const toast = useToast();
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (taskName && !d.open) {
-      setValue("");
-      d.showModal();
-    }
-    if (!taskName && d.open) d.close();
-  }, [taskName]);
+  const ref = useModal(!!taskName, () => setValue(""));
   const valid = value.trim() === "" || RATE_RE.test(value.trim());
   const submit = async () => {
     if (!taskName || !valid) return;
