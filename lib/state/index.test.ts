@@ -237,3 +237,24 @@ describe("ClusterState", () => {
     expect(() => s.queryTasks({ search: "ab" })).toThrow(SearchSyntaxError);
   });
 });
+
+describe("history hooks", () => {
+  it("tells listeners about every task change and restores records without counting them", () => {
+    const a = new ClusterState({ now: () => 1000 });
+    const seen: string[] = [];
+    a.onTaskChange((rec) => seen.push(`${rec.uuid}:${rec.state}`));
+    a.ingest([taskEv("task-received", "t1", { timestamp: 1 }, { name: "x" }), taskEv("task-succeeded", "t1", { timestamp: 2 }, { runtime: 1 })]);
+    expect(seen).toEqual(["t1:RECEIVED", "t1:SUCCESS"]);
+
+    const b = new ClusterState({ now: () => 1000, maxTasks: 2 });
+    b.ingest([taskEv("task-started", "t1", { timestamp: 5 })]);
+    const copy = (id: string) => ({ ...a.getTask("t1")!, uuid: id });
+    expect(b.restoreTasks([copy("t1"), copy("old1"), copy("old2")])).toBe(2);
+    // live t1 wins over the restored copy; the cap still holds
+    expect(b.getTask("t1")?.state).toBe("STARTED");
+    expect(b.tasksRetained).toBe(2);
+    expect(b.overview().totals.succeeded).toBe(0);
+    b.restoreTotals({ succeeded: 7 });
+    expect(b.overview().totals.succeeded).toBe(7);
+  });
+});

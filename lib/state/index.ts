@@ -72,6 +72,7 @@ export class ClusterState {
   private readonly logIds: string[];
   private readonly logVersions: Float64Array;
   private logNext = 0;
+  private readonly taskListeners: ((rec: TaskRecord) => void)[] = [];
   /** versions up to this one may be missing from the log (overwritten) */
   private logFloor = 0;
 
@@ -218,6 +219,38 @@ export class ClusterState {
     return [...seen];
   }
 
+  /**
+   * Hear every task change (history persistence): called synchronously after each applied task
+   * event, retry link and restore, with the live record. A listener that keeps the record past
+   * the current call must treat it as read-only and may re-read it with getTask().
+   */
+  onTaskChange(fn: (rec: TaskRecord) => void): () => void {
+    this.taskListeners.push(fn);
+    return () => {
+      const i = this.taskListeners.indexOf(fn);
+      if (i >= 0) this.taskListeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Load tasks from history (oldest first) without counting them as new events: totals, series
+   * and metrics stay as they are. Tasks already known are left alone.
+   */
+  restoreTasks(records: Iterable<TaskRecord>): number {
+    const version = ++this.version;
+    const n = this.store.restore(records, version);
+    if (n > 0) {
+      this.tasksVersion = version;
+      this.logFloor = version; // too many to log one by one: views resend in full
+    }
+    return n;
+  }
+
+  /** Seed the all-time counters (restored from history). */
+  restoreTotals(t: Partial<CountersSnapshot>): void {
+    for (const k of Object.keys(this.totals) as (keyof CountersSnapshot)[]) if (typeof t[k] === "number") this.totals[k] = t[k] as number;
+  }
+
   /** Petal's retry endpoint: `newId` re-runs `oldId` (either may not have arrived yet). */
   linkRetry(oldId: string, newId: string): void {
     this.version++;
@@ -225,6 +258,10 @@ export class ClusterState {
     this.store.linkRetry(oldId, newId, this.version);
     this.logChange(oldId);
     this.logChange(newId);
+    for (const id of [oldId, newId]) {
+      const rec = this.store.get(id);
+      if (rec !== undefined) for (const fn of this.taskListeners) fn(rec);
+    }
   }
 
   private apply(ev: CeleryEvent, now: number): void {
@@ -239,6 +276,7 @@ export class ClusterState {
     this.tasksVersion = version;
     this.logChange(rec.uuid);
     if (typeof retryOf === "string" && retryOf !== rec.uuid) this.logChange(retryOf);
+    for (let i = 0; i < this.taskListeners.length; i++) this.taskListeners[i](rec);
 
     const w = this.registry.applyTaskEvent(ev, rec.name, now);
     if (w !== undefined) this.workersVersion = version;

@@ -165,6 +165,26 @@ export class TaskStore {
   }
 
   /**
+   * Put records loaded from history back (after a restart): taken as they are, oldest first, and
+   * skipped when the store already knows the uuid (live events win). Returns how many were added.
+   */
+  restore(records: Iterable<TaskRecord>, version: number): number {
+    let n = 0;
+    for (const rec of records) {
+      if (this.tasks.has(rec.uuid)) continue;
+      Object.defineProperty(rec, SEARCH_TEXT, { value: null, writable: true, enumerable: false });
+      Object.defineProperty(rec, KWARGS_PAIRS, { value: null, writable: true, enumerable: false });
+      this.tasks.set(rec.uuid, rec);
+      this.indexNew(rec, version);
+      if (READY_STATES.has(rec.state)) this.finished.set(rec.uuid, true);
+      this.versions.set(rec.uuid, version);
+      n++;
+      if (this.tasks.size > this.maxTasks) this.evictOverflow();
+    }
+    return n;
+  }
+
+  /**
    * Record that `newId` re-runs `oldId` (Petal's retry button, or an event's retry_of): sets
    * new.retry_of and appends to old.retried_as. Either side may be unknown yet; the link is kept
    * until it arrives.
