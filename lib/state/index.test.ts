@@ -239,6 +239,15 @@ describe("ClusterState", () => {
 });
 
 describe("history hooks", () => {
+  it("hands listeners detached copies they may keep", () => {
+    const a = new ClusterState({ now: () => 1000 });
+    const kept: { state: string; result: string | null }[] = [];
+    a.onTaskChange((rec) => kept.push(rec));
+    a.ingest([taskEv("task-received", "t1", { timestamp: 1 }), taskEv("task-succeeded", "t1", { timestamp: 2 }, { result: "7" })]);
+    expect(kept.map((r) => [r.state, r.result])).toEqual([["RECEIVED", null], ["SUCCESS", "7"]]);
+    expect(a.getTask("t1")).not.toBe(a.getTask("t1"));
+  });
+
   it("tells listeners about every task change and restores records without counting them", () => {
     const a = new ClusterState({ now: () => 1000 });
     const seen: string[] = [];

@@ -51,6 +51,9 @@ const SERIES_FIELD: Partial<Record<TaskEvent["type"], SeriesField>> = {
   "task-rejected": "rejected",
 };
 
+/** Time tick() may spend refreshing search masks of changed tasks (ms). */
+const TICK_MASK_BUDGET_MS = 40;
+
 export class ClusterState {
   /** last version that changed anything */
   version = 0;
@@ -73,6 +76,7 @@ export class ClusterState {
   private readonly logVersions: Float64Array;
   private logNext = 0;
   private readonly taskListeners: ((rec: TaskRecord) => void)[] = [];
+  private readonly onEvict = (gone: string): void => this.logChange(gone);
   /** versions up to this one may be missing from the log (overwritten) */
   private logFloor = 0;
 
@@ -130,8 +134,11 @@ export class ClusterState {
       this.workersVersion = this.version;
     }
     this.series.roll(now);
+    // Keep search masks current between searches (only once a search has used them).
+    this.store.cols.refreshQueued(TICK_MASK_BUDGET_MS);
   }
 
+  /** A detached copy of the task's record (a new object per call). */
   getTask(id: string): TaskRecord | undefined {
     return this.store.get(id);
   }
@@ -221,8 +228,8 @@ export class ClusterState {
 
   /**
    * Hear every task change (history persistence): called synchronously after each applied task
-   * event, retry link and restore, with the live record. A listener that keeps the record past
-   * the current call must treat it as read-only and may re-read it with getTask().
+   * event and retry link, with a fresh copy of the record (the listener may keep it; it does not
+   * follow later changes: re-read with getTask()).
    */
   onTaskChange(fn: (rec: TaskRecord) => void): () => void {
     this.taskListeners.push(fn);
@@ -272,12 +279,18 @@ export class ClusterState {
 
   private applyTask(ev: TaskEvent, now: number, version: number): void {
     const retryOf = (ev as { retry_of?: string | null }).retry_of;
-    const rec = this.store.apply(ev, version, (gone) => this.logChange(gone));
+    const slot = this.store.apply(ev, version, this.onEvict);
     this.tasksVersion = version;
-    this.logChange(rec.uuid);
-    if (typeof retryOf === "string" && retryOf !== rec.uuid) this.logChange(retryOf);
-    for (let i = 0; i < this.taskListeners.length; i++) this.taskListeners[i](rec);
+    this.logChange(ev.uuid);
+    if (typeof retryOf === "string" && retryOf !== ev.uuid) this.logChange(retryOf);
+    // Listeners get a detached copy: the store keeps columns, not records.
+    if (this.taskListeners.length > 0) {
+      const copy = this.store.get(ev.uuid) as TaskRecord;
+      for (let i = 0; i < this.taskListeners.length; i++) this.taskListeners[i](copy);
+    }
 
+    // The live view of the slot: read before any other call into the store moves it.
+    const rec = this.store.at(slot);
     const w = this.registry.applyTaskEvent(ev, rec.name, now);
     if (w !== undefined) this.workersVersion = version;
     this.metrics.onTaskEvent(ev, rec);

@@ -30,30 +30,47 @@ export class Metrics {
   readonly workerOnline = new Map<string, LabeledValue>();
   readonly executing = new Map<string, LabeledValue>();
   eventsRejected = 0;
+  private readonly pairs = new Map<string, Map<string, Pair>>();
 
   /**
    * Count one task event (as Flower's EventsState.event does). `task` is the record after the
    * event was applied: its name labels events that carry none, its received/started/eta drive
    * the prefetch gauges.
    */
-  onTaskEvent(ev: TaskEvent, task: TaskRecord): void {
-    const name = task.name ?? "";
-    const tw = taskWorkerLabels(name, ev.hostname);
-    const key = `{task=${q(name)},type=${q(ev.type)},worker=${q(ev.hostname)}}`;
-    const c = this.events.get(key);
-    if (c === undefined) this.events.set(key, { labels: key, value: 1 });
-    else c.value++;
-
-    if (ev.type === "task-succeeded" && ev.runtime > 0) this.observeRuntime(tw, ev.runtime);
-    const noEta = task.eta === null;
-    if (ev.type === "task-received" && noEta && task.received !== null) {
-      bump(this.prefetched, tw, 1);
-    } else if (ev.type === "task-started" && noEta && task.started !== null && task.received !== null) {
-      set(this.prefetchTime, tw, task.started - task.received);
-      bump(this.prefetched, tw, -1);
-    } else if ((ev.type === "task-succeeded" || ev.type === "task-failed") && noEta && task.started !== null && task.received !== null) {
-      set(this.prefetchTime, tw, 0);
+  onTaskEvent(ev: TaskEvent, task: Pick<TaskRecord, "name" | "eta" | "received" | "started">): void {
+    const p = this.pair(task.name ?? "", ev.hostname);
+    let c = p.events.get(ev.type);
+    if (c === undefined) {
+      const key = `{task=${q(p.name)},type=${q(ev.type)},worker=${q(p.worker)}}`;
+      c = entry(this.events, key);
+      p.events.set(ev.type, c);
     }
+    c.value++;
+
+    if (ev.type === "task-succeeded" && ev.runtime > 0) this.observeRuntime(p, ev.runtime);
+    if (task.eta !== null) return;
+    if (ev.type === "task-received") {
+      if (task.received !== null) (p.prefetched ??= entry(this.prefetched, p.tw)).value++;
+    } else if (task.started !== null && task.received !== null) {
+      if (ev.type === "task-started") {
+        (p.prefetchTime ??= entry(this.prefetchTime, p.tw)).value = task.started - task.received;
+        (p.prefetched ??= entry(this.prefetched, p.tw)).value--;
+      } else if (ev.type === "task-succeeded" || ev.type === "task-failed") {
+        (p.prefetchTime ??= entry(this.prefetchTime, p.tw)).value = 0;
+      }
+    }
+  }
+
+  /** Per (task name, worker): the series objects, so an event costs two Map reads, no string building. */
+  private pair(name: string, worker: string): Pair {
+    let byWorker = this.pairs.get(name);
+    if (byWorker === undefined) this.pairs.set(name, (byWorker = new Map()));
+    let p = byWorker.get(worker);
+    if (p === undefined) {
+      p = { name, worker, tw: taskWorkerLabels(name, worker), events: new Map(), runtime: null, prefetched: null, prefetchTime: null };
+      byWorker.set(worker, p);
+    }
+    return p;
   }
 
   setWorkerOnline(hostname: string, online: boolean): void {
@@ -64,16 +81,38 @@ export class Metrics {
     set(this.executing, `{worker=${q(hostname)}}`, active);
   }
 
-  private observeRuntime(labels: string, seconds: number): void {
-    let h = this.runtime.get(labels);
-    if (h === undefined) {
-      h = { labels, buckets: new Float64Array(RUNTIME_BUCKETS.length), count: 0, sum: 0 };
-      this.runtime.set(labels, h);
+  private observeRuntime(p: Pair, seconds: number): void {
+    let h = p.runtime;
+    if (h === null) {
+      h = this.runtime.get(p.tw) ?? null;
+      if (h === null) {
+        h = { labels: p.tw, buckets: new Float64Array(RUNTIME_BUCKETS.length), count: 0, sum: 0 };
+        this.runtime.set(p.tw, h);
+      }
+      p.runtime = h;
     }
     for (let i = 0; i < RUNTIME_BUCKETS.length; i++) if (seconds <= RUNTIME_BUCKETS[i]) h.buckets[i]++;
     h.count++;
     h.sum += seconds;
   }
+}
+
+interface Pair {
+  name: string;
+  worker: string;
+  /** rendered `{task=…,worker=…}` */
+  tw: string;
+  events: Map<string, LabeledValue>;
+  runtime: HistogramValue | null;
+  prefetched: LabeledValue | null;
+  prefetchTime: LabeledValue | null;
+}
+
+/** The series for `labels`, created at 0 (in first-use order, which rendering keeps). */
+function entry(map: Map<string, LabeledValue>, labels: string): LabeledValue {
+  let v = map.get(labels);
+  if (v === undefined) map.set(labels, (v = { labels, value: 0 }));
+  return v;
 }
 
 /** Prometheus text format 0.0.4 of every family, in Flower's order. */
@@ -121,12 +160,6 @@ function family(out: string[], name: string, help: string, type: string, values:
 
 function taskWorkerLabels(task: string, worker: string): string {
   return `{task=${q(task)},worker=${q(worker)}}`;
-}
-
-function bump(map: Map<string, LabeledValue>, labels: string, by: number): void {
-  const v = map.get(labels);
-  if (v === undefined) map.set(labels, { labels, value: by });
-  else v.value += by;
 }
 
 function set(map: Map<string, LabeledValue>, labels: string, value: number): void {

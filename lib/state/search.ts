@@ -9,7 +9,6 @@
  *   non-exact terms need at least 3 characters; NOT and leading '-' are refused
  */
 import { pyStr } from "../protocol/repr";
-import type { TaskRecord } from "../protocol/api";
 
 export const SEARCH_FIELDS: ReadonlySet<string> = new Set(["name", "state", "worker", "args", "kwargs", "result"]);
 export const MIN_SUBSTRING_LENGTH = 3;
@@ -194,72 +193,4 @@ export function parseSearch(raw: string | null | undefined): SearchNode {
   return new Parser(tokenize(q)).parse();
 }
 
-// ---------------------------------------------------------------------------------------------
-// matching
-
-/** A compiled search: one call per candidate task, no allocation for substring terms. */
-export type TaskPredicate = (t: TaskRecord) => boolean;
-
-/** Per-task derived data the matcher needs; the store caches both per record. */
-export interface SearchAccess {
-  /** lower-cased, NUL-joined uuid, name, state, worker, args, kwargs, result */
-  searchText(t: TaskRecord): string;
-  /** `key=value` pairs of the kwargs dict, lower-cased (see pyliteral.ts) */
-  kwargsPairs(t: TaskRecord): ReadonlySet<string>;
-}
-
-/** Compile a parsed search into a predicate. */
-export function compileSearch(node: SearchNode, access: SearchAccess): TaskPredicate {
-  switch (node.kind) {
-    case "all":
-      return () => true;
-    case "and": {
-      const parts = node.children.map((c) => compileSearch(c, access));
-      return (t) => {
-        for (let i = 0; i < parts.length; i++) if (!parts[i](t)) return false;
-        return true;
-      };
-    }
-    case "or": {
-      const parts = node.children.map((c) => compileSearch(c, access));
-      return (t) => {
-        for (let i = 0; i < parts.length; i++) if (parts[i](t)) return true;
-        return false;
-      };
-    }
-    case "term":
-      return compileTerm(node.field, node.value, access);
-  }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function compileTerm(field: SearchField | null, value: string, access: SearchAccess): TaskPredicate {
-  const lower = value.toLowerCase();
-  if (field === null) return (t) => access.searchText(t).includes(lower);
-  if (field === "state") return (t) => t.state.toLowerCase() === lower;
-  if (field === "kwargs") {
-    const eq = lower.indexOf("=");
-    if (eq >= 0) {
-      const key = lower.slice(0, eq).trim();
-      const pair = `${key}=${lower.slice(eq + 1).trim()}`;
-      return (t) => access.kwargsPairs(t).has(pair);
-    }
-  }
-  const re = new RegExp(escapeRegExp(lower), "iu");
-  const has = (s: string | null): boolean => s !== null && re.test(s);
-  switch (field) {
-    case "name":
-      return (t) => has(t.name);
-    case "worker":
-      return (t) => has(t.worker);
-    case "args":
-      return (t) => has(t.args);
-    case "kwargs":
-      return (t) => has(t.kwargs);
-    case "result":
-      return (t) => has(t.result);
-  }
-}
+// Matching a parsed search against the task store's columns: match.ts.

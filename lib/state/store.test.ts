@@ -51,7 +51,7 @@ describe("TaskStore eviction", () => {
     let byName = 0;
     for (let n = 0; n < 5; n++) byName += s.tasksByName(`proj.n${n}`)?.size ?? 0;
     expect(byName).toBe(100);
-    for (const t of s.tasksByWorker("W1@H") ?? []) expect(s.get(t.uuid)).toBe(t);
+    for (const t of s.tasksByWorker("W1@H") ?? []) expect(s.get(t.uuid)).toEqual(t);
     expect(s.tasksByWorker("w1@h")?.size).toBeGreaterThan(0);
     // The oldest finished went first: every unfinished task from the last 100 updates is kept.
     expect(s.get("t999")).toBeDefined();
@@ -108,5 +108,67 @@ describe("TaskStore indexes and links", () => {
     expect(s.taskVersion("a")).toBe(9);
     expect(s.taskVersion("b")).toBe(8);
     expect(s.taskVersion("zzz")).toBe(0);
+  });
+});
+
+describe("TaskStore columns", () => {
+  it("a reused slot starts empty: nothing leaks from the evicted task", () => {
+    const s = new TaskStore({ maxTasks: 1 });
+    s.apply(taskEv("task-sent", "a", {}, { name: "proj.A", eta: "2030-01-01", parent_id: "p", retry_of: "z" }), next());
+    s.apply(taskEv("task-failed", "a", { clock: 2 }, { exception: "KeyError('k')" }), next());
+    s.apply(taskEv("task-started", "b", { hostname: "w9@h" }), next());
+    expect(s.get("a")).toBeUndefined();
+    expect(s.get("b")).toMatchObject({
+      uuid: "b", name: null, state: "STARTED", eta: null, parent_id: null, root_id: null, exception: null, traceback: null,
+      sent: null, failed: null, worker: "w9@h", retry_of: undefined, queue: undefined, children: [],
+    });
+    expect(s.size).toBe(1);
+  });
+
+  it("hands out detached copies and forgets pooled strings once no task uses them", () => {
+    const s = new TaskStore({ maxTasks: 2 });
+    s.apply(taskEv("task-received", "a", { hostname: "w1@h" }, { name: "proj.only_a" }), next());
+    const copy = s.get("a") as NonNullable<ReturnType<TaskStore["get"]>>;
+    copy.name = "changed";
+    copy.children.push("x");
+    expect(s.get("a")).toMatchObject({ name: "proj.only_a", children: [] });
+    expect(s.get("a")).not.toBe(s.get("a"));
+    const pool = s.cols.pool;
+    expect(pool.peek("proj.only_a")).toBeGreaterThan(0);
+    s.apply(taskEv("task-succeeded", "a", { hostname: "w1@h", clock: 2 }), next());
+    s.apply(taskEv("task-received", "b", { hostname: "w2@h" }, { name: "proj.b" }), next());
+    s.apply(taskEv("task-received", "c", { hostname: "w2@h" }, { name: "proj.b" }), next()); // evicts a
+    expect(pool.peek("proj.only_a")).toBe(-2);
+    expect(pool.peek("w1@h")).toBe(-2);
+    expect(pool.peek("proj.b")).toBeGreaterThan(0);
+    expect(s.taskTypes()).toContain("proj.only_a"); // task types outlive their tasks, as in Flower
+  });
+
+  it("keeps root_id equal to the uuid without storing it twice, and other roots as given", () => {
+    const s = new TaskStore();
+    s.apply(taskEv("task-received", "t1", {}, { root_id: "t1" }), next());
+    s.apply(taskEv("task-received", "t2", {}, { root_id: "r0", parent_id: "t1" }), next());
+    expect(s.get("t1")).toMatchObject({ root_id: "t1", children: ["t2"] });
+    expect(s.get("t2")).toMatchObject({ root_id: "r0", parent_id: "t1" });
+    expect(s.cols.extra[s.slotOf("t1")]?.root_id ?? null).toBeNull();
+  });
+
+  it("restores records as copies, with every field, and evicts the oldest when over maxTasks", () => {
+    const src = new TaskStore();
+    src.apply(taskEv("task-sent", "r1", {}, { name: "proj.x", queue: "q1", eta: "e", expires: "x" }), next());
+    src.apply(taskEv("task-revoked", "r1", { clock: 2 }, { terminated: true, signum: 15, expired: false }), next());
+    src.apply(taskEv("task-succeeded", "r2", { clock: 3 }, { result: "'Ünïcode'" }), next());
+    src.linkRetry("r1", "r2", next());
+    const recs = [...src.values()];
+    const dst = new TaskStore({ maxTasks: 1 });
+    expect(dst.restore(recs, 5)).toBe(2);
+    expect(dst.get("r1")).toBeUndefined();
+    expect(dst.get("r2")).toEqual(src.get("r2"));
+    const again = new TaskStore();
+    again.restore(recs, 5);
+    expect(again.get("r1")).toEqual(src.get("r1"));
+    expect(again.get("r1")).toMatchObject({ state: "REVOKED", terminated: true, signum: 15, queue: "q1", eta: "e", retried_as: ["r2"] });
+    expect(again.countByState("REVOKED")).toBe(1);
+    expect(again.taskVersion("r2")).toBe(5);
   });
 });

@@ -1,17 +1,21 @@
 /**
- * The bounded task store: every task Petal knows, keyed by uuid, with the indexes that keep
- * queries fast at 100k tasks (by state, by task name, by worker) and the links between tasks
- * (children via parent_id, Petal retries via retry_of/retried_as).
+ * The bounded task store: every task Petal knows, keyed by uuid, in columns (columns.ts) so a
+ * million retained tasks fit in well under 1 KB each, and the links between tasks (children via
+ * parent_id, Petal retries via retry_of/retried_as).
  *
- * Ordering: `tasks` is a Map kept in last-update order (a touched record is deleted and re-set,
- * which moves it to the end), and `finished` does the same for ready tasks only. Both give O(1)
- * eviction of the oldest entry without any sorting.
+ * Ordering: two doubly linked lists over slots, one of every task in last-update order and one of
+ * finished tasks only; a touched task moves to the tail. Eviction takes the head of the finished
+ * list (else of the whole list) in O(1), without sorting.
+ *
+ * Records handed out (get, materialize, tasksBy*) are detached copies; `at(slot)` gives the live
+ * Cursor for code inside lib/state.
  */
 import type { TaskRecord } from "../protocol/api";
-import { READY_STATES } from "../protocol/types";
+import { READY_STATES, TASK_STATES } from "../protocol/types";
 import type { TaskEvent, TaskState } from "../protocol/types";
-import { kwargsPairs } from "./pyliteral";
-import { applyTaskEvent } from "./transitions";
+import { Columns, FREE, STATE_CODE, STATE_OF } from "./columns";
+import { Cursor } from "./cursor";
+import { applyTaskEventTo } from "./transitions";
 
 export const DEFAULT_MAX_TASKS = 100_000;
 /** Distinct task names remembered for taskTypes() (default bound, like Celery's task_types). */
@@ -21,16 +25,17 @@ const CHILD_DEDUPE_LIMIT = 1_000;
 /** Retry links waiting for the new task's first event (default bound). */
 const MAX_PENDING_RETRY_OF = 10_000;
 
-const SEARCH_TEXT = Symbol("petal.searchText");
-const KWARGS_PAIRS = Symbol("petal.kwargsPairs");
-interface Searchable {
-  [SEARCH_TEXT]?: string | null;
-  [KWARGS_PAIRS]?: ReadonlySet<string> | null;
-}
+/** Moves per block of the default-order bound (see TaskStore.keyBound). */
+const MOVE_BLOCK = 256;
+
+const READY_CODE = new Uint8Array(TASK_STATES.length + 1);
+for (const s of READY_STATES) READY_CODE[STATE_CODE[s]] = 1;
 
 export interface TaskStoreOptions {
   /** tasks retained; over it, finished tasks go first, oldest update first (default: 100000) */
   maxTasks?: number;
+  /** moves per block of the default-order bound (default: 256; tests use tiny blocks) */
+  moveBlock?: number;
 }
 
 export class TaskStore {
@@ -40,85 +45,99 @@ export class TaskStore {
   /** of those, tasks that were not finished (the store was full of unfinished work) */
   evictedUnfinished = 0;
 
-  private readonly tasks = new Map<string, TaskRecord>();
-  private readonly finished = new Map<string, true>();
-  // Index sets hold the records themselves (mutated in place, never replaced), so a query over
-  // an index needs no id lookup per row.
-  private readonly byState = new Map<TaskState, Set<TaskRecord>>();
-  /** keys lower-cased: Flower matches task and worker names case-insensitively */
-  private readonly byName = new Map<string, Set<TaskRecord>>();
-  private readonly byWorker = new Map<string, Set<TaskRecord>>();
+  /** the columns, for queries (read-only outside this file) */
+  readonly cols: Columns;
+  private readonly cursor: Cursor;
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private head = -1;
+  private tail = -1;
+  private fhead = -1;
+  private ftail = -1;
+  private readonly counts = new Float64Array(TASK_STATES.length);
   /** children / retries whose parent / original is not (yet) in the store */
   private readonly pendingChildren = new Map<string, string[]>();
   private readonly pendingRetries = new Map<string, string[]>();
   /** retry links announced (linkRetry) before the new task's first event: new → old */
   private readonly pendingRetryOf = new Map<string, string>();
-  private readonly versions = new Map<string, number>();
   private readonly names = new Set<string>();
   private sortedNames: string[] | null = [];
+  // Default-order bound (newestFirst): every link to the tail counts one move; moves are grouped
+  // in blocks of MOVE_BLOCK, and blockMax[b - blockBase] is the largest default sort key
+  // (timestamp ?? 0) given to any task up to the end of block b. A task's key only changes when
+  // it moves, so every task behind one of block b has a key <= that bound.
+  private readonly moveBlock: number;
+  private moves = 0;
+  private curBlock = 0;
+  private keyMax = -Infinity;
+  private readonly blockMax: number[] = [];
+  private blockBase = 0;
 
   constructor(opts: TaskStoreOptions = {}) {
     this.maxTasks = Math.max(1, Math.floor(opts.maxTasks ?? DEFAULT_MAX_TASKS));
+    this.cols = new Columns(this.maxTasks);
+    this.moveBlock = Math.max(1, Math.floor(opts.moveBlock ?? MOVE_BLOCK));
+    this.cursor = new Cursor(this.cols);
   }
 
   get size(): number {
-    return this.tasks.size;
+    return this.slots.size;
   }
 
+  /** Slot of a retained task, or -1. */
+  slotOf(uuid: string): number {
+    return this.slots.get(uuid) ?? -1;
+  }
+
+  /** A detached copy of the task's record. */
   get(uuid: string): TaskRecord | undefined {
-    return this.tasks.get(uuid);
+    const slot = this.slots.get(uuid);
+    return slot === undefined ? undefined : this.cols.materialize(slot);
   }
 
-  /** Every record, least recently updated first. Records are live: do not mutate. */
-  values(): IterableIterator<TaskRecord> {
-    return this.tasks.values();
+  /** The live view of a slot (one shared Cursor: valid until the next call into the store). */
+  at(slot: number): Cursor {
+    this.cursor.slot = slot;
+    return this.cursor;
+  }
+
+  /** Every record (copies), least recently updated first. */
+  *values(): IterableIterator<TaskRecord> {
+    for (let s = this.head; s !== -1; s = this.cols.next[s]) yield this.cols.materialize(s);
   }
 
   /** Version (ClusterState.version) at which this task last changed; 0 if unknown. */
   taskVersion(uuid: string): number {
-    return this.versions.get(uuid) ?? 0;
-  }
-
-  /** Tasks in this state (live records: do not mutate). */
-  tasksByState(state: TaskState): ReadonlySet<TaskRecord> | undefined {
-    return this.byState.get(state);
+    const slot = this.slots.get(uuid);
+    return slot === undefined ? 0 : this.cols.version[slot];
   }
 
   countByState(state: TaskState): number {
-    return this.byState.get(state)?.size ?? 0;
+    return this.counts[STATE_CODE[state]] ?? 0;
   }
 
-  /** Tasks with this name, compared case-insensitively. */
+  /** Tasks in this state (copies; a full scan, for tests and tools). */
+  tasksByState(state: TaskState): ReadonlySet<TaskRecord> | undefined {
+    const code = STATE_CODE[state];
+    return this.collect((s) => this.cols.state[s] === code);
+  }
+
+  /** Tasks with this name, compared case-insensitively (copies; a full scan). */
   tasksByName(name: string): ReadonlySet<TaskRecord> | undefined {
-    return this.byName.get(name.toLowerCase());
+    const l = name.toLowerCase();
+    return this.collect((s) => this.cols.name[s] > 0 && this.cols.pool.lower(this.cols.name[s]) === l);
   }
 
-  /** Tasks last handled by this worker, compared case-insensitively. */
+  /** Tasks last handled by this worker, compared case-insensitively (copies; a full scan). */
   tasksByWorker(hostname: string): ReadonlySet<TaskRecord> | undefined {
-    return this.byWorker.get(hostname.toLowerCase());
+    const l = hostname.toLowerCase();
+    return this.collect((s) => this.cols.worker[s] > 0 && this.cols.pool.lower(this.cols.worker[s]) === l);
   }
 
-  /**
-   * The fields Flower's unqualified search looks at (uuid, name, state, worker, args, kwargs,
-   * result), lower-cased and NUL-joined so a term cannot match across two fields. Cached until
-   * the task changes.
-   */
-  searchText(t: TaskRecord): string {
-    const cached = (t as Searchable)[SEARCH_TEXT];
-    if (typeof cached === "string") return cached;
-    const text = `${t.uuid}\0${t.name ?? ""}\0${t.state}\0${t.worker ?? ""}\0${t.args ?? ""}\0${t.kwargs ?? ""}\0${t.result ?? ""}`.toLowerCase();
-    // Only store-owned records have the (non-enumerable) slot; never add one to a copy.
-    if (cached === null) (t as Searchable)[SEARCH_TEXT] = text;
-    return text;
-  }
-
-  /** The task's kwargs as `key=value` pairs for `kwargs:key=value` search, cached like searchText. */
-  kwargsPairs(t: TaskRecord): ReadonlySet<string> {
-    const cached = (t as Searchable)[KWARGS_PAIRS];
-    if (cached != null) return cached;
-    const pairs = kwargsPairs(t.kwargs);
-    if (cached === null) (t as Searchable)[KWARGS_PAIRS] = pairs;
-    return pairs;
+  private collect(test: (slot: number) => boolean): ReadonlySet<TaskRecord> | undefined {
+    const out = new Set<TaskRecord>();
+    for (let s = this.head; s !== -1; s = this.cols.next[s]) if (test(s)) out.add(this.cols.materialize(s));
+    return out.size === 0 ? undefined : out;
   }
 
   /** Sorted names of every task type seen (kept after their tasks are evicted, as Flower does). */
@@ -128,58 +147,69 @@ export class TaskStore {
   }
 
   /**
-   * Apply one validated task event; returns the (store-owned, live) record. Evicts the oldest
-   * entries when the store grows over maxTasks; `onEvict` hears each dropped uuid.
+   * Apply one validated task event; returns the task's slot. A new task first evicts the oldest
+   * entry when the store is full; `onEvict` hears each dropped uuid.
    */
-  apply(ev: TaskEvent, version: number, onEvict?: (uuid: string) => void): TaskRecord {
-    const prev = this.tasks.get(ev.uuid);
-    let rec: TaskRecord;
-    if (prev === undefined) {
-      rec = applyTaskEvent(undefined, ev);
-      // Hidden per-record cache slots for search: a property read is several times faster than
-      // a Map lookup in a 100k-task scan; non-enumerable keeps them out of JSON, spreads, clones.
-      Object.defineProperty(rec, SEARCH_TEXT, { value: null, writable: true, enumerable: false });
-      Object.defineProperty(rec, KWARGS_PAIRS, { value: null, writable: true, enumerable: false });
-      this.tasks.set(rec.uuid, rec);
-      this.indexNew(rec, version);
+  apply(ev: TaskEvent, version: number, onEvict?: (uuid: string) => void): number {
+    const c = this.cols;
+    let slot = this.slots.get(ev.uuid);
+    if (slot === undefined) {
+      slot = this.insert(ev.uuid, onEvict);
+      applyTaskEventTo(this.at(slot), ev, true);
+      this.counts[c.state[slot]]++;
+      this.indexNew(slot, version);
     } else {
-      const { state, name, worker, parent_id, retry_of } = prev;
-      rec = applyTaskEvent(prev, ev);
-      this.tasks.delete(rec.uuid);
-      this.tasks.set(rec.uuid, rec);
-      if (rec.state !== state) move(this.byState, state, rec.state, rec);
-      if (rec.name !== name) this.reindexName(name, rec);
-      if (rec.worker !== worker) moveKey(this.byWorker, worker, rec.worker, rec);
-      if (parent_id === null && rec.parent_id !== null) this.linkChild(rec);
-      if (retry_of == null && rec.retry_of != null) this.linkRetry(rec.retry_of, rec.uuid, version);
+      const cur = this.at(slot);
+      const state = c.state[slot];
+      const name = c.name[slot];
+      const hadParent = cur.parent_id !== null;
+      const hadRetryOf = cur.retry_of != null;
+      applyTaskEventTo(cur, ev, false);
+      this.unlink(slot);
+      this.link(slot);
+      if (c.state[slot] !== state) {
+        this.counts[state]--;
+        this.counts[c.state[slot]]++;
+      }
+      if (c.name[slot] !== name) this.noteName(slot);
+      if (!hadParent && cur.parent_id !== null) this.linkChild(slot);
+      const retryOf = cur.retry_of;
+      if (!hadRetryOf && retryOf != null) this.linkRetry(retryOf, ev.uuid, version);
     }
-    if (READY_STATES.has(rec.state)) {
-      this.finished.delete(rec.uuid);
-      this.finished.set(rec.uuid, true);
+    if (READY_CODE[c.state[slot]] === 1) {
+      this.funlink(slot);
+      this.flink(slot);
     }
-    this.versions.set(rec.uuid, version);
-    (rec as Searchable)[SEARCH_TEXT] = null;
-    (rec as Searchable)[KWARGS_PAIRS] = null;
-    if (this.tasks.size > this.maxTasks) this.evictOverflow(onEvict);
-    return rec;
+    c.version[slot] = version;
+    this.noteKey(slot);
+    return slot;
   }
 
   /**
-   * Put records loaded from history back (after a restart): taken as they are, oldest first, and
-   * skipped when the store already knows the uuid (live events win). Returns how many were added.
+   * Put records loaded from history back (after a restart): copied, oldest first, and skipped
+   * when the store already knows the uuid (live events win). Returns how many were added.
    */
   restore(records: Iterable<TaskRecord>, version: number): number {
     let n = 0;
     for (const rec of records) {
-      if (this.tasks.has(rec.uuid)) continue;
-      Object.defineProperty(rec, SEARCH_TEXT, { value: null, writable: true, enumerable: false });
-      Object.defineProperty(rec, KWARGS_PAIRS, { value: null, writable: true, enumerable: false });
-      this.tasks.set(rec.uuid, rec);
-      this.indexNew(rec, version);
-      if (READY_STATES.has(rec.state)) this.finished.set(rec.uuid, true);
-      this.versions.set(rec.uuid, version);
+      if (this.slots.has(rec.uuid)) continue;
+      const slot = this.insert(rec.uuid);
+      const cur = this.at(slot);
+      cur.state = rec.state;
+      for (const k of COPIED_FIELDS) (cur as unknown as Record<string, unknown>)[k] = rec[k] ?? null;
+      cur.queue = rec.queue;
+      cur.retry_of = rec.retry_of;
+      cur.retried_as = rec.retried_as;
+      cur.terminated = rec.terminated;
+      cur.expired = rec.expired;
+      cur.signum = rec.signum;
+      cur.children = Array.isArray(rec.children) ? rec.children : [];
+      this.counts[this.cols.state[slot]]++;
+      if (READY_CODE[this.cols.state[slot]] === 1) this.flink(slot);
+      this.cols.version[slot] = version;
+      this.noteKey(slot);
+      this.indexNew(slot, version);
       n++;
-      if (this.tasks.size > this.maxTasks) this.evictOverflow();
     }
     return n;
   }
@@ -191,127 +221,196 @@ export class TaskStore {
    */
   linkRetry(oldId: string, newId: string, version: number): void {
     if (oldId === newId) return;
-    const newer = this.tasks.get(newId);
+    const c = this.cols;
+    const newer = this.slots.get(newId);
     if (newer === undefined) {
       if (this.pendingRetryOf.size >= MAX_PENDING_RETRY_OF) {
         this.pendingRetryOf.delete(this.pendingRetryOf.keys().next().value as string);
       }
       this.pendingRetryOf.set(newId, oldId);
-    } else if (newer.retry_of == null) {
-      newer.retry_of = oldId;
-      this.versions.set(newId, version);
+    } else if (c.extra[newer]?.retry_of == null) {
+      c.ex(newer).retry_of = oldId;
+      c.version[newer] = version;
     }
-    const old = this.tasks.get(oldId);
+    const old = this.slots.get(oldId);
     if (old === undefined) {
       appendPending(this.pendingRetries, oldId, newId);
       return;
     }
-    const list = (old.retried_as ??= []);
+    const e = c.ex(old);
+    const list = (e.retried_as ??= []);
     if (!list.includes(newId)) {
       list.push(newId);
-      this.versions.set(oldId, version);
+      c.version[old] = version;
     }
   }
 
-  private indexNew(rec: TaskRecord, version: number): void {
-    add(this.byState, rec.state, rec);
-    if (rec.name !== null) this.reindexName(null, rec);
-    if (rec.worker !== null) moveKey(this.byWorker, null, rec.worker, rec);
-    const kids = this.pendingChildren.get(rec.uuid);
+  /** A slot for a new uuid, at the tail of the update order (evicting first when full). */
+  private insert(uuid: string, onEvict?: (uuid: string) => void): number {
+    while (this.slots.size >= this.maxTasks) this.evictOne(onEvict);
+    const slot = this.freeSlots.length > 0 ? (this.freeSlots.pop() as number) : this.cols.newSlot();
+    this.cols.init(slot, uuid);
+    this.slots.set(uuid, slot);
+    this.link(slot);
+    this.cols.fprev[slot] = this.cols.fnext[slot] = -2; // not in the finished list
+    return slot;
+  }
+
+  private indexNew(slot: number, version: number): void {
+    const c = this.cols;
+    const uuid = c.uuid[slot] as string;
+    this.noteName(slot);
+    const kids = this.pendingChildren.get(uuid);
     if (kids !== undefined) {
-      this.pendingChildren.delete(rec.uuid);
-      for (const k of kids) if (!rec.children.includes(k)) rec.children.push(k);
+      this.pendingChildren.delete(uuid);
+      const e = c.ex(slot);
+      const children = (e.children ??= []);
+      for (const k of kids) if (!children.includes(k)) children.push(k);
     }
-    const retries = this.pendingRetries.get(rec.uuid);
+    const retries = this.pendingRetries.get(uuid);
     if (retries !== undefined) {
-      this.pendingRetries.delete(rec.uuid);
-      rec.retried_as = retries.slice();
+      this.pendingRetries.delete(uuid);
+      c.ex(slot).retried_as = retries.slice();
     }
-    if (rec.parent_id !== null) this.linkChild(rec);
-    const announced = this.pendingRetryOf.get(rec.uuid);
+    if (c.extra[slot]?.parent_id != null) this.linkChild(slot);
+    const announced = this.pendingRetryOf.get(uuid);
     if (announced !== undefined) {
-      this.pendingRetryOf.delete(rec.uuid);
-      if (rec.retry_of == null) rec.retry_of = announced;
+      this.pendingRetryOf.delete(uuid);
+      if (c.extra[slot]?.retry_of == null) c.ex(slot).retry_of = announced;
     }
     // A record born with retry_of links now; one learning it later links in apply().
-    if (rec.retry_of != null) this.linkRetry(rec.retry_of, rec.uuid, version);
+    const retryOf = c.extra[slot]?.retry_of;
+    if (retryOf != null) this.linkRetry(retryOf, uuid, version);
   }
 
-  private reindexName(old: string | null, rec: TaskRecord): void {
-    moveKey(this.byName, old, rec.name, rec);
-    const name = rec.name;
-    if (name !== null && !this.names.has(name) && this.names.size < MAX_TASK_NAMES) {
+  private noteName(slot: number): void {
+    const name = this.cols.pool.str(this.cols.name[slot]);
+    if (name != null && !this.names.has(name) && this.names.size < MAX_TASK_NAMES) {
       this.names.add(name);
       this.sortedNames = null;
     }
   }
 
-  private linkChild(rec: TaskRecord): void {
-    const parentId = rec.parent_id;
-    if (parentId === null || parentId === rec.uuid) return;
-    const parent = this.tasks.get(parentId);
+  private linkChild(slot: number): void {
+    const c = this.cols;
+    const parentId = c.extra[slot]?.parent_id ?? null;
+    const uuid = c.uuid[slot] as string;
+    if (parentId === null || parentId === uuid) return;
+    const parent = this.slots.get(parentId);
     if (parent === undefined) {
-      appendPending(this.pendingChildren, parentId, rec.uuid);
+      appendPending(this.pendingChildren, parentId, uuid);
       return;
     }
-    if (parent.children.length > CHILD_DEDUPE_LIMIT || !parent.children.includes(rec.uuid)) {
-      parent.children.push(rec.uuid);
-    }
+    const children = (c.ex(parent).children ??= []);
+    if (children.length > CHILD_DEDUPE_LIMIT || !children.includes(uuid)) children.push(uuid);
   }
 
-  private evictOverflow(onEvict?: (uuid: string) => void): void {
-    while (this.tasks.size > this.maxTasks) {
-      let victim: string | undefined = this.finished.keys().next().value;
-      if (victim === undefined) {
-        victim = this.tasks.keys().next().value as string;
-        this.evictedUnfinished++;
-      }
-      this.remove(victim);
-      this.evicted++;
-      onEvict?.(victim);
+  private evictOne(onEvict?: (uuid: string) => void): void {
+    let victim = this.fhead;
+    if (victim === -1) {
+      victim = this.head;
+      this.evictedUnfinished++;
     }
+    const uuid = this.cols.uuid[victim] as string;
+    this.remove(victim);
+    this.evicted++;
+    onEvict?.(uuid);
   }
 
-  private remove(uuid: string): void {
-    const rec = this.tasks.get(uuid);
-    if (rec === undefined) return;
-    this.tasks.delete(uuid);
-    this.finished.delete(uuid);
-    this.versions.delete(uuid);
-    remove(this.byState, rec.state, rec);
-    if (rec.name !== null) remove(this.byName, rec.name.toLowerCase(), rec);
-    if (rec.worker !== null) remove(this.byWorker, rec.worker.toLowerCase(), rec);
+  private remove(slot: number): void {
+    const c = this.cols;
+    const uuid = c.uuid[slot] as string;
+    this.slots.delete(uuid);
+    this.unlink(slot);
+    this.funlink(slot);
+    this.counts[c.state[slot]]--;
     // Keep pending link tables bounded by what is retained.
-    if (rec.parent_id !== null) dropPending(this.pendingChildren, rec.parent_id, uuid);
-    if (rec.retry_of != null) dropPending(this.pendingRetries, rec.retry_of, uuid);
+    const e = c.extra[slot];
+    if (e !== null) {
+      if (e.parent_id !== null) dropPending(this.pendingChildren, e.parent_id, uuid);
+      if (e.retry_of != null) dropPending(this.pendingRetries, e.retry_of, uuid);
+    }
+    c.clear(slot);
+    this.freeSlots.push(slot);
+  }
+
+  /** Tail of the update order (the task changed last), -1 when empty; walk back with cols.prev. */
+  get newest(): number {
+    return this.tail;
+  }
+
+  /** Largest default sort key of any task at or behind a task whose `cols.blk` is `block`. */
+  keyBound(block: number): number {
+    return block === this.curBlock ? this.keyMax : this.blockMax[block - this.blockBase];
+  }
+
+  private noteKey(slot: number): void {
+    const t = this.cols.timestamp[slot];
+    const k = t !== t ? 0 : t;
+    if (k > this.keyMax) this.keyMax = k;
+  }
+
+  private link(slot: number): void {
+    const c = this.cols;
+    const block = Math.floor(this.moves++ / this.moveBlock);
+    if (block !== this.curBlock) {
+      this.blockMax.push(this.keyMax);
+      this.curBlock = block;
+      // Bounds older than the oldest task's block are never asked for again.
+      const oldest = this.head === -1 ? block : c.blk[this.head];
+      while (this.blockBase < oldest && this.blockMax.length > 0) {
+        this.blockMax.shift();
+        this.blockBase++;
+      }
+    }
+    c.blk[slot] = block;
+    c.prev[slot] = this.tail;
+    c.next[slot] = -1;
+    if (this.tail === -1) this.head = slot;
+    else c.next[this.tail] = slot;
+    this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const c = this.cols;
+    const p = c.prev[slot];
+    const n = c.next[slot];
+    if (p === -1) this.head = n;
+    else c.next[p] = n;
+    if (n === -1) this.tail = p;
+    else c.prev[n] = p;
+  }
+
+  private flink(slot: number): void {
+    const c = this.cols;
+    c.fprev[slot] = this.ftail;
+    c.fnext[slot] = -1;
+    if (this.ftail === -1) this.fhead = slot;
+    else c.fnext[this.ftail] = slot;
+    this.ftail = slot;
+  }
+
+  private funlink(slot: number): void {
+    const c = this.cols;
+    const p = c.fprev[slot];
+    const n = c.fnext[slot];
+    if (p === -2) return; // not linked
+    if (p === -1) this.fhead = n;
+    else c.fnext[p] = n;
+    if (n === -1) this.ftail = p;
+    else c.fprev[n] = p;
+    c.fprev[slot] = c.fnext[slot] = -2;
   }
 }
 
-function add<K>(index: Map<K, Set<TaskRecord>>, key: K, rec: TaskRecord): void {
-  let set = index.get(key);
-  if (set === undefined) index.set(key, (set = new Set()));
-  set.add(rec);
-}
+/** Fields restore() copies as they are (null when absent). */
+const COPIED_FIELDS = [
+  "name", "received", "sent", "started", "rejected", "succeeded", "failed", "retried", "revoked", "args", "kwargs",
+  "eta", "expires", "retries", "worker", "result", "exception", "timestamp", "runtime", "traceback", "exchange",
+  "routing_key", "clock", "client", "root_id", "parent_id",
+] as const satisfies readonly (keyof TaskRecord)[];
 
-function remove<K>(index: Map<K, Set<TaskRecord>>, key: K, rec: TaskRecord): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(rec);
-  if (set.size === 0) index.delete(key);
-}
-
-function move<K>(index: Map<K, Set<TaskRecord>>, from: K, to: K, rec: TaskRecord): void {
-  remove(index, from, rec);
-  add(index, to, rec);
-}
-
-function moveKey(index: Map<string, Set<TaskRecord>>, from: string | null, to: string | null, rec: TaskRecord): void {
-  const a = from?.toLowerCase() ?? null;
-  const b = to?.toLowerCase() ?? null;
-  if (a === b) return;
-  if (a !== null) remove(index, a, rec);
-  if (b !== null) add(index, b, rec);
-}
+export { FREE, STATE_OF };
 
 function appendPending(table: Map<string, string[]>, key: string, id: string): void {
   const list = table.get(key);

@@ -135,8 +135,14 @@ function isLateForAttempt(rec: TaskRecord, ev: TaskEvent): boolean {
  * Callers that need the previous state/name/worker must read them before calling.
  */
 export function applyTaskEvent(prev: TaskRecord | undefined, ev: TaskEvent): TaskRecord {
-  const fresh = prev === undefined;
-  const rec = prev ?? emptyTaskRecord(ev.uuid);
+  return applyTaskEventTo(prev ?? emptyTaskRecord(ev.uuid), ev, prev === undefined);
+}
+
+/**
+ * applyTaskEvent on a given record; `fresh` says it holds no event yet (emptyTaskRecord values).
+ * The task store passes a Cursor over its columns here.
+ */
+export function applyTaskEventTo(rec: TaskRecord, ev: TaskEvent, fresh: boolean): TaskRecord {
   const rule = TRANSITIONS[ev.type];
   const moves = fresh || movesState(rec, ev);
   // Attempt comparison must use the record before this event raises `retries`. Only a newer
