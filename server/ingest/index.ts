@@ -8,6 +8,7 @@
  */
 import type { Broker, RawEventBatch, Subscription } from "../../lib/broker/types";
 import type { Logger } from "../context";
+import type { EventSource } from "./event-thread";
 import { RateMeter } from "./rate";
 
 /** What ingest needs of ClusterState (kept narrow so tests can pass a fake). */
@@ -34,6 +35,14 @@ export interface IngestOptions {
   onPoll?: (broker: Broker) => Promise<void>;
   /** period of onPoll, ms (default: 60000) */
   pollMs?: number;
+  /**
+   * Take events from here instead of broker.subscribeEvents, e.g. a ThreadedEventSource that
+   * decodes Redis pub/sub off the main thread (default: the broker). If it fails to start,
+   * ingest falls back to the broker with a warning.
+   */
+  source?: EventSource;
+  /** drop pub/sub events that are also in the broker's event stream: a StreamFollower injects those (default: false) */
+  skipStreamed?: boolean;
 }
 
 export interface IngestStats {
@@ -68,6 +77,8 @@ export class Ingest {
   private readonly listeners = new Set<(applied: number) => void>();
   /** broker.rejectedEvents already handed to the state */
   private transportRejected = 0;
+  /** source.dropped already logged */
+  private sourceDropped = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -83,7 +94,7 @@ export class Ingest {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.sub = await this.broker.subscribeEvents((batch) => this.push(batch));
+    this.sub = await this.subscribe();
     this.tickTimer = setInterval(() => this.tick(), this.tickMs);
     this.tickTimer.unref();
     if (this.opts.requestHeartbeat !== false) {
@@ -100,6 +111,18 @@ export class Ingest {
       this.pollTimer = setInterval(run, this.opts.pollMs ?? 60_000);
       this.pollTimer.unref();
     }
+  }
+
+  private async subscribe(): Promise<Subscription> {
+    const source = this.opts.source;
+    if (source) {
+      try {
+        return await source.start((events) => this.push({ events, routingKey: "*" }), { skipStreamed: this.opts.skipStreamed === true });
+      } catch (err) {
+        this.log.warn("event source failed to start; decoding events on the main thread", { err: String(err) });
+      }
+    }
+    return this.broker.subscribeEvents((batch) => this.push(batch), { skipStreamed: this.opts.skipStreamed === true });
   }
 
   /** Stop receiving; whatever is buffered is applied first so nothing is lost. */
@@ -140,10 +163,24 @@ export class Ingest {
     }
   }
 
+  /**
+   * Decoded event bodies from a source other than pub/sub (the event stream, reconciliation's
+   * synthetic events): same buffer, same batching, same single writer.
+   */
+  inject(events: unknown[]): void {
+    this.push({ events, routingKey: "" });
+  }
+
   /** Hand the transport's count of undecodable payloads to the state as a delta (once a tick). */
   syncTransportRejects(): void {
-    const seen = this.broker.rejectedEvents;
-    if (typeof seen !== "number" || seen <= this.transportRejected) return;
+    const dropped = this.opts.source?.dropped ?? 0;
+    if (dropped > this.sourceDropped) {
+      // Only when the reducer fell behind by the source's whole memory cap: events were lost.
+      this.log.warn("ingest overloaded: event payloads dropped", { dropped: dropped - this.sourceDropped, total: dropped });
+      this.sourceDropped = dropped;
+    }
+    const seen = (this.broker.rejectedEvents ?? 0) + (this.opts.source?.rejected ?? 0);
+    if (seen <= this.transportRejected) return;
     const delta = seen - this.transportRejected;
     this.transportRejected = seen;
     this.counters.rejected += delta;
