@@ -36,7 +36,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node scripts/start.mjs --port ${port} --address 127.0.0.1`,
+    // --no-persist: the e2e run must not read or write a developer's ./.petal history.
+    command: `node scripts/start.mjs --port ${port} --address 127.0.0.1 --no-persist`,
     url: `http://127.0.0.1:${port}/healthcheck`,
     reuseExistingServer: false,
     timeout: 240_000,

@@ -15,7 +15,11 @@ import { ClusterState } from "../lib/state";
 import type { DeadLetter, Logger, PetalConfig, ServerContext } from "./context";
 import { Demo, type DemoOptions } from "./demo";
 import { Ingest, type IngestOptions } from "./ingest";
+import { eventSourceFor } from "./ingest/event-thread";
 import { inspectCache, refreshWorkers } from "./http/workers";
+import { type CursorStore, MemoryCursorStore, metaCursorStore, StreamFollower, type StreamFollowerOptions } from "./stream";
+import { Reconciler, type ReconcileOptions } from "./reconcile";
+import { startHistory, type HistoryConfig, type ServerHistory } from "./history";
 
 /** dead letters kept for /broker (default: 1000) */
 export const DEAD_LETTERS_MAX = 1000;
@@ -30,12 +34,26 @@ export interface ComposeOptions {
   /** demo knobs; PETAL_DEMO_RATE / PETAL_DEMO_CHAOS / PETAL_DEMO_SEED fill the gaps */
   demo?: DemoOptions;
   env?: Record<string, string | undefined>;
+  /** where the event stream cursor is kept (history's meta table: metaCursorStore); default: memory only */
+  cursorStore?: CursorStore;
+  /** event stream follower knobs */
+  stream?: StreamFollowerOptions;
+  /** reconciliation knobs; false turns it off (default: on) */
+  reconcile?: ReconcileOptions | false;
+  /** persistent history (server/history.ts); absent or file null: none */
+  history?: HistoryConfig;
 }
 
 export interface Composition {
   ctx: ServerContext;
   ingest: Ingest;
   demo: Demo | null;
+  /** follows Petal's event stream (null on memory:// or when turned off) */
+  stream: StreamFollower | null;
+  /** puts stuck RECEIVED/STARTED tasks right (null when turned off) */
+  reconciler: Reconciler | null;
+  /** the SQLite history (null with --no-persist) */
+  history: ServerHistory | null;
   /** connect the broker, start ingest, then the demo */
   start(): Promise<void>;
   /** stop producing and stop the embedded workers (graceful); ingest keeps running */
@@ -88,9 +106,11 @@ function toDeadLetter(d: EngineDeadLetter): DeadLetter {
 
 export async function compose(config: PetalConfig, opts: ComposeOptions): Promise<Composition> {
   const log = opts.log;
-  const broker: Broker = createBroker(config.broker);
+  const broker: Broker = createBroker(config.broker, { redis: config.eventStreamMaxLen !== undefined ? { eventStreamMaxLen: config.eventStreamMaxLen } : {} });
   const results = createResults(config.broker);
   const state = new ClusterState({ maxTasks: config.maxTasks });
+  // Restored before ingest starts, so live events land on top of the history.
+  const history = opts.history ? await startHistory(state, opts.history, config.maxTasks, log) : null;
   const deadLetters: DeadLetter[] = [];
   const onDeadLetter = (d: EngineDeadLetter) => {
     deadLetters.push(toDeadLetter(d));
@@ -120,7 +140,10 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
         pollMs: ENABLE_EVENTS_EVERY_MS,
       }
     : {};
-  const ingest = new Ingest(broker, state, log, { ...enableEvents, ...opts.ingest });
+  const followStream = config.eventStream !== false && StreamFollower.supported(broker);
+  const ingest = new Ingest(broker, state, log, { ...enableEvents, skipStreamed: followStream, source: eventSourceFor(config.broker, log), ...opts.ingest });
+  const stream = followStream ? new StreamFollower(broker, ingest, opts.cursorStore ?? (history ? metaCursorStore(history.history) : new MemoryCursorStore()), log, opts.stream) : null;
+  const reconciler = opts.reconcile === false ? null : new Reconciler({ state, broker, results, sink: ingest, log }, opts.reconcile);
 
   const ctx: ServerContext = {
     config,
@@ -165,13 +188,20 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
     ctx,
     ingest,
     demo,
+    stream,
+    reconciler,
+    history,
     async start() {
       if (started) return;
       started = true;
       await broker.connect();
+      // The stream's starting point is fixed before ingest drops streamed pub/sub copies: no gap.
+      await stream?.prepare();
       // Ingest first: the demo workers' worker-online events must not be missed.
       await ingest.start();
+      await stream?.run();
       await demo?.start();
+      reconciler?.start();
     },
     async stopWorkload() {
       await demo?.stop();
@@ -179,7 +209,10 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
     close: () =>
       (closed ??= (async () => {
         await demo?.stop().catch((err: unknown) => log.warn("demo stop failed", { err: String(err) }));
+        await reconciler?.stop();
+        await stream?.stop();
         await ingest.stop().catch((err: unknown) => log.warn("ingest stop failed", { err: String(err) }));
+        await history?.close().catch((err: unknown) => log.warn("history close failed", { err: String(err) }));
         await broker.close().catch((err: unknown) => log.warn("broker close failed", { err: String(err) }));
         await results.close().catch((err: unknown) => log.warn("result backend close failed", { err: String(err) }));
       })()),

@@ -27,6 +27,10 @@ export interface PetalConfig {
   dev: boolean;
   /** log level (default: "info") */
   logLevel: "debug" | "info" | "warn" | "error";
+  /** follow Petal's event stream on Redis, resuming after the saved cursor (default: true) */
+  eventStream?: boolean;
+  /** entries the event stream keeps when this process publishes events; 0 = pub/sub only (default: 100000) */
+  eventStreamMaxLen?: number;
 }
 
 /** A message a worker could not parse, kept so nothing is lost silently (shown on /broker). */

@@ -159,10 +159,11 @@ describe("parseCli: Flower drop-in", () => {
   it("accepts common Flower-only options with a one-line warning each", () => {
     const r = serveWithWarnings(["--persistent=True", "--db", "flower.db", "--state_save_interval=60000", "--enable_events=False", "--auto_refresh", "--broker_api=http://guest:guest@rabbit:15672/api/", "--conf=flowerconfig.py", "--port", "5555"]);
     expect(r.config.port).toBe(5555);
-    expect(r.warnings).toHaveLength(7);
+    // --db is Petal's own history path now, not an ignored Flower option.
+    expect(r.warnings).toHaveLength(6);
     for (const w of r.warnings) expect(w).toMatch(/^ignoring Flower option --\w+: .+/);
     expect(r.warnings.join("\n")).not.toContain("\n\n");
-    expect(r.warnings[0]).toBe("ignoring Flower option --persistent: Petal keeps no state on disk");
+    expect(r.warnings[0]).toBe("ignoring Flower option --persistent: Petal always keeps history in SQLite (--db PATH, --no-persist)");
     expect(serveWithWarnings([]).warnings).toEqual([]);
   });
 

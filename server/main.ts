@@ -15,6 +15,8 @@ import { compose, type Composition } from "./compose";
 import { createLogger, LOG_LEVELS, redactUrl, type LogLevel } from "./log";
 import { attachRealtime, type Realtime } from "./realtime";
 import { checkBasicAuth, createHttpHandler, WWW_AUTHENTICATE } from "./http/index";
+import { DEFAULT_EVENT_STREAM_MAXLEN } from "../lib/broker/redis/stream";
+import { resolveHistoryConfig, type HistoryConfig, type HistoryFlags } from "./history";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 /** copies of one signal closer than this are one signal (default: 500 ms) */
@@ -27,7 +29,7 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 
 export type CliResult =
   /** `warnings`: one line each, for Flower options that were accepted but have no effect */
-  | { kind: "serve"; config: PetalConfig; warnings: string[] }
+  | { kind: "serve"; config: PetalConfig; warnings: string[]; history?: HistoryConfig }
   /** `petal worker …`: the rest of argv goes to server/worker-cli.ts */
   | { kind: "worker"; argv: string[] }
   /** help, version or an error: print `output`, exit with `code` */
@@ -113,9 +115,8 @@ const ENV = {
  * working; each one given prints a one-line warning.
  */
 export const IGNORED_FLOWER_OPTIONS: Readonly<Record<string, string>> = {
-  persistent: "Petal keeps no state on disk",
-  db: "Petal keeps no state on disk",
-  state_save_interval: "Petal keeps no state on disk",
+  persistent: "Petal always keeps history in SQLite (--db PATH, --no-persist)",
+  state_save_interval: "Petal writes history continuously",
   enable_events: "start workers with -E (task events) instead",
   purge_offline_workers: "offline workers stay listed",
   auto_refresh: "the dashboard always updates live",
@@ -150,6 +151,9 @@ interface RawFlags {
   urlPrefix?: string;
   dev?: boolean;
   logLevel?: string;
+  /** --no-event-stream gives false */
+  eventStream?: boolean;
+  eventStreamMaxlen?: string;
   /** Flower's spellings of the same options */
   basic_auth?: string;
   url_prefix?: string;
@@ -180,7 +184,12 @@ export function resolveConfig(flags: RawFlags, env: Env): PetalConfig {
   const dev = pick(flags.dev, envBool(env, "PETAL_DEV"), false);
   const level = pick(flags.logLevel, env.PETAL_LOG_LEVEL, "info");
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`invalid log level ${JSON.stringify(level)}: expected ${LOG_LEVELS.join(", ")}`);
-  return { port, address, broker, demo, basicAuth, readOnly, maxTasks, urlPrefix, dev, logLevel: level as LogLevel };
+  // Left undefined unless given: the defaults live with the broker (DEFAULT_EVENT_STREAM_MAXLEN) and compose (follow: on).
+  const eventStream = pick<boolean | undefined>(flags.eventStream === false ? false : undefined, envBool(env, "PETAL_EVENT_STREAM"), undefined);
+  const streamMaxRaw = pick<string | undefined>(flags.eventStreamMaxlen, env.PETAL_EVENT_STREAM_MAXLEN, undefined);
+  const eventStreamMaxLen =
+    streamMaxRaw === undefined ? undefined : parseWith(intString("event stream max length", 0, 100_000_000), streamMaxRaw, flags.eventStreamMaxlen !== undefined ? "--event-stream-maxlen" : "PETAL_EVENT_STREAM_MAXLEN");
+  return { port, address, broker, demo, basicAuth, readOnly, maxTasks, urlPrefix, dev, logLevel: level as LogLevel, eventStream, eventStreamMaxLen };
 }
 
 /** Parse argv (without node and script) and env. Never exits the process itself: tests call it. */
@@ -205,6 +214,13 @@ export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult
     .option("--max-tasks <n>", "tasks kept in memory (env PETAL_MAX_TASKS, default: 100000)")
     .option("--url-prefix <prefix>", "serve under a path prefix, e.g. /flower (env PETAL_URL_PREFIX)")
     .option("--dev", "Next.js dev mode instead of the production build")
+    .option("--no-event-stream", "do not resume from Petal's event stream on Redis (env PETAL_EVENT_STREAM=0)")
+    .option("--event-stream-maxlen <n>", `entries kept in the Redis event stream this process appends to, 0 = none (env PETAL_EVENT_STREAM_MAXLEN, default: ${DEFAULT_EVENT_STREAM_MAXLEN})`)
+    .option("--db <path>", "history database, SQLite (env PETAL_DB, default: ./.petal/petal.db)")
+    .option("--persist", "keep task history on disk (env PETAL_PERSIST, default: on)")
+    .option("--no-persist", "keep no history on disk")
+    .option("--retention <age>", "delete history older than this: 90s, 30m, 12h, 7d, off (env PETAL_RETENTION, default: 7d)")
+    .option("--max-history <n>", "tasks kept in history, 0 for no limit (env PETAL_MAX_HISTORY, default: 10000000)")
     .addOption(new Option("--log-level <level>", "log level (env PETAL_LOG_LEVEL, default: info)").choices([...LOG_LEVELS]))
     .addOption(new Option("--basic_auth <user:pass>").hideHelp())
     .addOption(new Option("--url_prefix <prefix>").hideHelp())
@@ -222,7 +238,13 @@ export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult
     for (const [name, why] of Object.entries(IGNORED_FLOWER_OPTIONS)) {
       if (flags[name] !== undefined) warnings.push(`ignoring Flower option --${name}: ${why}`);
     }
-    result = { kind: "serve", config: resolveConfig(flags, env), warnings };
+    let history: HistoryConfig;
+    try {
+      history = resolveHistoryConfig(flags as HistoryFlags, env);
+    } catch (e) {
+      throw new ConfigError(e instanceof Error ? e.message : String(e));
+    }
+    result = { kind: "serve", config: resolveConfig(flags, env), warnings, history };
   });
 
   // Listed for `petal --help`; parseCli hands `worker …` to worker-cli.ts before commander runs.
@@ -292,6 +314,8 @@ export interface StartOptions {
   /** serve the Next dashboard (default: true; tests turn it off) */
   next?: boolean;
   version?: string;
+  /** persistent history (default: none; main() passes the --db settings) */
+  history?: HistoryConfig;
 }
 
 export async function startPetal(config: PetalConfig, opts: StartOptions = {}): Promise<RunningPetal> {
@@ -300,7 +324,7 @@ export async function startPetal(config: PetalConfig, opts: StartOptions = {}): 
   // Next's prepare() is the slowest step: start it first and overlap it with the broker and demo.
   const nextReady = opts.next === false ? Promise.resolve(null) : prepareNext(config);
   nextReady.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-  const composition = await compose(config, { log, version });
+  const composition = await compose(config, { log, version, history: opts.history });
   const ctx = composition.ctx;
   let nextApp: Awaited<typeof nextReady>;
   try {
@@ -398,7 +422,7 @@ export async function main(argv = process.argv.slice(2), env: Env = process.env)
 
   let petal: RunningPetal;
   try {
-    petal = await startPetal(config, { version });
+    petal = await startPetal(config, { version, history: cli.history });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
     if (code === "EADDRINUSE") process.stderr.write(`petal: port ${config.port} on ${config.address} is already in use\n`);

@@ -1,7 +1,6 @@
 "use client";
 
-import type { SeriesResolution } from "@/lib/protocol/api";
-import { formatTick } from "./series";
+import { formatTick, type ChartScale } from "./series";
 
 export interface TooltipEntry {
   name?: string | number;
@@ -21,7 +20,7 @@ export function ChartTooltip({
   active?: boolean;
   payload?: readonly TooltipEntry[];
   label?: unknown;
-  resolution: SeriesResolution;
+  resolution: ChartScale;
   format: (v: number) => string;
 }) {
   if (!active || !payload?.length || typeof label !== "number") return null;

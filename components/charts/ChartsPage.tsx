@@ -12,7 +12,13 @@ import { FailureRateChart } from "./FailureRateChart";
 import { ResolutionSwitch } from "./ResolutionSwitch";
 import { FailuresMini, RuntimeChart } from "./RuntimeChart";
 import { ThroughputChart } from "./ThroughputChart";
-import { firstUsefulT, fromT, isResolution, rankNames } from "./series";
+import { firstUsefulT, fromT, isRange, isScale, rankNames, type ChartScale } from "./series";
+
+/**
+ * Show the 1h / 24h / 7d history buttons: on once the server accepts ranges in the charts
+ * subscription (lib/protocol ChartsRange); a ?res=24h link works either way once it does.
+ */
+const RANGES_ON = true;
 
 /** Buckets always drawn, however empty the past (default: 60). */
 const MIN_BUCKETS = 60;
@@ -20,22 +26,27 @@ const MIN_BUCKETS = 60;
 /** Small multiples drawn at once; the filter box narrows the rest (default: 12). */
 const MAX_MULTIPLES = 12;
 
-const SPAN: Record<SeriesResolution, string> = {
+const SPAN: Record<ChartScale, string> = {
   "1s": "1 s buckets, up to the last 10 minutes",
   "10s": "10 s buckets, up to the last 2 hours",
   "1m": "1 min buckets, up to the last 24 hours",
+  "1h": "History: the last hour in 1 min buckets (kept across restarts)",
+  "24h": "History: the last 24 hours in 10 min buckets (kept across restarts)",
+  "7d": "History: the last 7 days in 1 h buckets (kept across restarts)",
 };
 
 export function ChartsPage() {
   const sp = useSearchParams();
   const resParam = sp.get("res");
-  const res: SeriesResolution = isResolution(resParam) ? resParam : "10s";
-  const setRes = (r: SeriesResolution) => window.history.replaceState(null, "", `${PETAL_PREFIX}/charts?res=${r}`);
+  const res: ChartScale = isScale(resParam) && (RANGES_ON || !isRange(resParam)) ? resParam : "10s";
+  const setRes = (r: ChartScale) => window.history.replaceState(null, "", `${PETAL_PREFIX}/charts?res=${r}`);
+  // Ranges travel in the same field as resolutions (the server answers them from history).
   useSubscription({ charts: { resolution: res } });
   const charts = useView("charts");
   const [filter, setFilter] = useState("");
   const data = charts && charts.resolution === res ? charts : undefined;
-  const start = useMemo(() => (data ? firstUsefulT(data.throughput, MIN_BUCKETS) : null), [data]);
+  // A history range is drawn whole: its empty past is information (nothing ran), not noise.
+  const start = useMemo(() => (data && !isRange(res) ? firstUsefulT(data.throughput, MIN_BUCKETS) : null), [data, res]);
   const throughput = useMemo(() => (data ? fromT(data.throughput, start) : undefined), [data, start]);
 
   const runtimeNames = useMemo(() => (data ? rankNames(data.runtime, (p) => p.count) : []), [data]);
@@ -53,7 +64,7 @@ export function ChartsPage() {
         actions={
           <>
             <FilterInput value={filter} onChange={setFilter} placeholder="Filter task names" label="Filter task names" width={240} />
-            <ResolutionSwitch value={res} onChange={setRes} />
+            <ResolutionSwitch value={res} onChange={setRes} ranges={RANGES_ON} />
           </>
         }
       />

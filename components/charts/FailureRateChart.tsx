@@ -2,12 +2,12 @@
 
 import { useMemo } from "react";
 import { Area, AreaChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
-import type { SeriesPoint, SeriesResolution } from "@/lib/protocol/api";
+import type { SeriesPoint } from "@/lib/protocol/api";
 import { formatPercent } from "../ui/format";
 import { SERIES_COLOR } from "../ui/state";
 import { SkeletonBlock } from "../ui/Skeleton";
 import { AXIS, ChartTooltip, GRID, Legend } from "./ChartTooltip";
-import { RATE_WINDOW, bucketSeconds, failureRate, formatTick, niceRateMax, total } from "./series";
+import { RATE_WINDOW, bucketSeconds, failureRate, formatTick, niceRateMax, total, type ChartScale } from "./series";
 
 export function FailureRateChart({
   points,
@@ -15,7 +15,7 @@ export function FailureRateChart({
   height = 180,
 }: {
   points: SeriesPoint[] | undefined;
-  resolution: SeriesResolution;
+  resolution: ChartScale;
   height?: number;
 }) {
   const window = RATE_WINDOW[resolution];

@@ -1,11 +1,11 @@
 "use client";
 
 import { Bar, BarChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
-import type { RuntimePoint, SeriesResolution } from "@/lib/protocol/api";
+import type { RuntimePoint } from "@/lib/protocol/api";
 import { formatCount, formatDuration } from "../ui/format";
 import { SERIES_COLOR } from "../ui/state";
 import { AXIS, ChartTooltip, GRID, Legend } from "./ChartTooltip";
-import { formatTick, latestPercentile } from "./series";
+import { formatTick, latestPercentile, type ChartScale } from "./series";
 
 /**
  * Percentiles are not task states, so they get the neutral accent (p50) and greys with dash
@@ -25,7 +25,7 @@ export function RuntimeChart({
 }: {
   name?: string;
   points: RuntimePoint[];
-  resolution: SeriesResolution;
+  resolution: ChartScale;
   height?: number;
 }) {
   let count = 0;
@@ -79,7 +79,7 @@ export function FailuresMini({
 }: {
   name: string;
   points: { t: number; failed: number }[];
-  resolution: SeriesResolution;
+  resolution: ChartScale;
   height?: number;
 }) {
   let sum = 0;

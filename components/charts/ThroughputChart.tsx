@@ -1,12 +1,12 @@
 "use client";
 
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
-import type { SeriesPoint, SeriesResolution } from "@/lib/protocol/api";
+import type { SeriesPoint } from "@/lib/protocol/api";
 import { formatCompact, formatCount } from "../ui/format";
 import { SERIES_COLOR } from "../ui/state";
 import { SkeletonBlock } from "../ui/Skeleton";
 import { AXIS, ChartTooltip, GRID, Legend } from "./ChartTooltip";
-import { formatTick, total } from "./series";
+import { formatTick, total, type ChartScale } from "./series";
 
 /** Above this many buckets bars turn into slivers; stacked areas read better (default: 120). */
 const MAX_BARS = 120;
@@ -24,7 +24,7 @@ export function ThroughputChart({
   height = 180,
 }: {
   points: SeriesPoint[] | undefined;
-  resolution: SeriesResolution;
+  resolution: ChartScale;
   height?: number;
 }) {
   if (!points) return <SkeletonBlock h={height + 22} />;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketSeconds, failureRate, firstUsefulT, fromT, niceRateMax, formatTick, isResolution, latestPercentile, pivotFailures, rankNames, total } from "./series";
+import { bucketSeconds, failureRate, firstUsefulT, fromT, niceRateMax, formatTick, isRange, isResolution, isScale, latestPercentile, pivotFailures, rankNames, total } from "./series";
 
 const pts = [
   { t: 10, received: 5, succeeded: 3, failed: 1, retried: 0 },
@@ -68,5 +68,14 @@ describe("series", () => {
     expect(bucketSeconds("1m")).toBe(60);
     expect(formatTick(0, "1m")).toMatch(/^\d\d:\d\d$/);
     expect(formatTick(0, "1s")).toMatch(/^\d\d:\d\d:\d\d$/);
+  });
+  it("knows the history ranges next to the live resolutions", () => {
+    expect(isScale("7d") && isRange("7d") && !isResolution("7d")).toBe(true);
+    expect(isScale("1m") && !isRange("1m")).toBe(true);
+    expect(isScale("2d")).toBe(false);
+    expect([bucketSeconds("1h"), bucketSeconds("24h"), bucketSeconds("7d")]).toEqual([60, 600, 3600]);
+    const t = new Date(2026, 0, 5, 14, 30).getTime() / 1000; // a Monday, local time
+    expect(formatTick(t, "7d")).toBe("Mon 14:30");
+    expect(formatTick(t, "24h")).toBe("14:30");
   });
 });

@@ -3,13 +3,32 @@ import type { RuntimePoint, SeriesPoint, SeriesResolution } from "@/lib/protocol
 
 export const RESOLUTIONS: readonly SeriesResolution[] = ["1s", "10s", "1m"];
 
+/**
+ * History ranges (server: lib/history/charts.ts HISTORY_RANGES): per-minute aggregates kept in
+ * SQLite, shown as 1 min / 10 min / 1 h buckets; they survive restarts.
+ */
+export type ChartRange = "1h" | "24h" | "7d";
+export const RANGES: readonly ChartRange[] = ["1h", "24h", "7d"];
+/** What a chart shows: a live resolution or a history range. */
+export type ChartScale = SeriesResolution | ChartRange;
+
 export function isResolution(v: unknown): v is SeriesResolution {
   return v === "1s" || v === "10s" || v === "1m";
 }
 
+export function isRange(v: unknown): v is ChartRange {
+  return v === "1h" || v === "24h" || v === "7d";
+}
+
+export function isScale(v: unknown): v is ChartScale {
+  return isResolution(v) || isRange(v);
+}
+
+const BUCKET_SECONDS: Record<ChartScale, number> = { "1s": 1, "10s": 10, "1m": 60, "1h": 60, "24h": 600, "7d": 3600 };
+
 /** Bucket length in seconds. */
-export function bucketSeconds(r: SeriesResolution): number {
-  return r === "1s" ? 1 : r === "10s" ? 10 : 60;
+export function bucketSeconds(r: ChartScale): number {
+  return BUCKET_SECONDS[r];
 }
 
 export interface RatePoint {
@@ -42,7 +61,7 @@ export function failureRate(points: readonly SeriesPoint[], window = 1): RatePoi
 }
 
 /** Trailing window the failure-rate chart smooths over, in buckets (default: 10 s at 1 s). */
-export const RATE_WINDOW: Record<SeriesResolution, number> = { "1s": 10, "10s": 1, "1m": 1 };
+export const RATE_WINDOW: Record<ChartScale, number> = { "1s": 10, "10s": 1, "1m": 1, "1h": 1, "24h": 1, "7d": 1 };
 
 /** Names ordered by how much they matter: most samples (or failures) first, then by name. */
 export function rankNames<T>(byName: Record<string, readonly T[]>, weight: (p: T) => number): string[] {
@@ -55,12 +74,15 @@ export function rankNames<T>(byName: Record<string, readonly T[]>, weight: (p: T
   return scored.map((s) => s.name);
 }
 
-/** Time tick for an axis: seconds matter at 1 s/10 s buckets, not at 1 m. */
-export function formatTick(t: number, r: SeriesResolution): string {
+const WEEKDAY = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** Time tick for an axis: seconds matter at 1 s/10 s buckets, not at 1 m; the day at 7 d. */
+export function formatTick(t: number, r: ChartScale): string {
   const d = new Date(t * 1000);
   const hh = String(d.getHours()).padStart(2, "0");
   const mm = String(d.getMinutes()).padStart(2, "0");
-  if (r === "1m") return `${hh}:${mm}`;
+  if (r === "7d") return `${WEEKDAY[d.getDay()]} ${hh}:${mm}`;
+  if (r === "1m" || r === "1h" || r === "24h") return `${hh}:${mm}`;
   return `${hh}:${mm}:${String(d.getSeconds()).padStart(2, "0")}`;
 }
 

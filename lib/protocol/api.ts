@@ -230,6 +230,8 @@ export interface Overview {
 }
 
 export type SeriesResolution = "1s" | "10s" | "1m";
+/** History ranges (lib/history/charts.ts): per-minute aggregates kept in SQLite, in 1 min / 10 min / 1 h buckets. */
+export type ChartsRange = "1h" | "24h" | "7d";
 
 /** One chart bucket. `t` = bucket start, unix seconds. */
 export interface SeriesPoint {
@@ -250,7 +252,9 @@ export interface RuntimePoint {
 }
 
 export interface ChartsPayload {
-  resolution: SeriesResolution;
+  resolution: SeriesResolution | ChartsRange;
+  /** bucket width, seconds (ranges only) */
+  step?: number;
   throughput: SeriesPoint[];
   /** per task name */
   runtime: Record<string, RuntimePoint[]>;
@@ -276,13 +280,14 @@ export interface ClientSubscription {
   task?: string | null;
   worker?: string | null;
   broker?: boolean;
-  charts?: { resolution: SeriesResolution; worker?: string | null } | null;
+  charts?: { resolution: SeriesResolution | ChartsRange; worker?: string | null } | null;
 }
 
 /**
- * One server → browser message. `full: true` is a snapshot (sent on connect, resubscribe and
- * after a gap); otherwise each present key replaces that part of the view. Absent keys did not
- * change. At most 10 a second per socket.
+ * One server → browser message, as components read it. `full: true` is a snapshot (sent on
+ * connect, resubscribe and after a gap); otherwise each present key replaces that part of the
+ * view. Absent keys did not change. At most 10 a second per socket. On the socket the task list
+ * and the charts travel as deltas instead (lib/protocol/wire.ts: WireUpdate, decodeUpdate).
  */
 export interface RealtimeUpdate {
   seq: number;
@@ -302,7 +307,7 @@ export interface RealtimeUpdate {
 export const SOCKET_EVENTS = {
   /** browser → server: ClientSubscription */
   subscribe: "subscribe",
-  /** server → browser: RealtimeUpdate */
+  /** server → browser: WireUpdate (lib/protocol/wire.ts), decoded into a RealtimeUpdate */
   update: "update",
   /** browser → server: ask for a fresh snapshot (after a seq gap) */
   resync: "resync",

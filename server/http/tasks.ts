@@ -5,6 +5,7 @@
 import type { TaskQuery } from "../../lib/protocol/api";
 import { TASK_STATES, type TaskState } from "../../lib/protocol/types";
 import { SORT_FIELDS } from "../../lib/state/query";
+import { getTaskWithHistory, queryTasksWithHistoryAsync } from "../../lib/history/attach";
 import { badRequest, HttpError, notFound } from "./errors";
 import { flowerTask, resultBody } from "./format";
 import { filterValues, parseFloatArg, parseIntArg, parseLocalDate } from "./params";
@@ -48,14 +49,14 @@ export function parseTaskQuery(query: URLSearchParams): TaskQuery {
 }
 
 async function listTasks({ query, ctx }: HandlerInput): Promise<HandlerResult> {
-  const page = ctx.state.queryTasks(parseTaskQuery(query));
+  const page = await queryTasksWithHistoryAsync(ctx.state, parseTaskQuery(query));
   const body: Record<string, unknown> = {};
   for (const t of page.rows) body[t.uuid] = flowerTask(t, false);
   return { status: 200, body };
 }
 
 async function taskInfo({ params, ctx }: HandlerInput): Promise<HandlerResult> {
-  const task = ctx.state.getTask(params.id!);
+  const task = getTaskWithHistory(ctx.state, params.id!);
   if (!task) throw notFound(`Unknown task '${params.id}'`);
   return { status: 200, body: flowerTask(task, true) };
 }

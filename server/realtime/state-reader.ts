@@ -1,5 +1,7 @@
 /** ClusterState seen through the narrow StateReader the realtime views use. */
 import type { ClusterState } from "../../lib/state";
+import { historyOf, queryTasksWithHistory } from "../../lib/history/attach";
+import { chartsWithHistory } from "../../lib/history/charts";
 import type { StateReader } from "./views";
 import type { WorkerInspector } from "./worker-info";
 
@@ -10,13 +12,13 @@ export function stateReader(state: ClusterState, inspector?: WorkerInspector): S
     workersVersion: () => state.workersVersion + (inspector?.version ?? 0),
     taskVersion: (id) => state.taskVersion(id),
     getTask: (id) => state.getTask(id) ?? null,
-    queryTasks: (q) => state.queryTasks(q),
+    queryTasks: (q) => queryTasksWithHistory(state, q),
     workers: () => state.workers(),
     getWorker: (name) => {
       const w = state.getWorker(name);
       return w ? (inspector ? inspector.enrich(w) : w) : null;
     },
     overview: () => state.overview(),
-    charts: (resolution, opts) => state.charts(resolution, opts.worker ? { worker: opts.worker } : undefined),
+    charts: (resolution, opts) => chartsWithHistory(state, historyOf(state), resolution, opts),
   };
 }

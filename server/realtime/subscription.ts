@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { TASK_STATES, type TaskState } from "../../lib/protocol/types";
-import type { ClientSubscription, SeriesResolution, TaskQuery } from "../../lib/protocol/api";
+import type { ChartsRange, ClientSubscription, SeriesResolution, TaskQuery } from "../../lib/protocol/api";
 
 /** largest task page a socket may ask for (default page size is the state's) */
 export const MAX_PAGE = 500;
@@ -27,7 +27,7 @@ const taskQuerySchema = z
   })
   .strict();
 
-const resolutionSchema = z.enum(["1s", "10s", "1m"] satisfies SeriesResolution[]);
+const resolutionSchema = z.enum(["1s", "10s", "1m", "1h", "24h", "7d"] satisfies (SeriesResolution | ChartsRange)[]);
 
 export const clientSubscriptionSchema = z
   .object({

@@ -1,0 +1,395 @@
+/**
+ * HistoryStore: Petal's task history in one SQLite file (WAL). Writes are batched: `record()`
+ * only marks a task dirty (a Map set per event), and every `flushMs` the dirty records are
+ * encoded and sent to the writer thread as one transaction, so the event loop pays for the
+ * encode and a structured clone, not for SQLite. Reads (restore, task lookup, queries beyond the
+ * in-memory window) use a second connection on the caller's thread: WAL readers never wait for
+ * the writer.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type Database from "better-sqlite3";
+import type { TaskPage, TaskQuery, TaskRecord } from "../protocol/api";
+import { openDatabase, type WriteOp } from "./executor";
+import { decodeTask, encodeTask, SELECT_COLUMNS, type Row } from "./schema";
+import { countsWhereOf, indexServes, orderOf, whereOf } from "./sql-query";
+import { createWriter, type Writer } from "./writer";
+import { COUNT_BUDGET_MS, PAGE_BUDGET_MS, SlowReads } from "./slow-reads";
+
+/** (default: 250 ms) */
+export const DEFAULT_FLUSH_MS = 250;
+/** (default: 7 days) */
+export const DEFAULT_RETENTION_SEC = 7 * 86_400;
+/** (default: 10,000,000 rows) */
+export const DEFAULT_MAX_ROWS = 10_000_000;
+/** (default: every 60 s) */
+export const DEFAULT_RETENTION_EVERY_MS = 60_000;
+/** rows deleted per retention transaction (default: 5000) */
+export const RETENTION_CHUNK = 5_000;
+/** retention transactions per writer message (default: 4) */
+export const RETENTION_CHUNKS_PER_OP = 4;
+/**
+ * Tasks kept waiting while writes fail (disk full, file gone): beyond this, the oldest are
+ * dropped and counted in stats.dropped rather than growing memory without bound (default: 1M).
+ */
+export const MAX_PENDING = 1_000_000;
+/** how long a query's total from SQLite is reused (default: 2 s): counting 10M rows is not free */
+export const COUNT_CACHE_MS = 2_000;
+/** a chip filter keeping more rows than this is tested along the sort's index (default: 20000) */
+export const SORT_SCAN_MIN_ROWS = 20_000;
+/** the longest a slow count is reused (default: 60 s) */
+export const COUNT_CACHE_MAX_MS = 60_000;
+
+export interface HistoryOptions {
+  /** database file; its directory is created */
+  file: string;
+  /** (default: DEFAULT_FLUSH_MS) */
+  flushMs?: number;
+  /** delete tasks whose last event is older than this, seconds; null keeps them (default: 7 d) */
+  retentionSec?: number | null;
+  /** keep at most this many tasks, newest first inserted; null: no limit (default: 10M) */
+  maxRows?: number | null;
+  /** (default: DEFAULT_RETENTION_EVERY_MS) */
+  retentionEveryMs?: number;
+  /** write from a worker thread (default: true); false writes on the caller's thread */
+  thread?: boolean;
+  /** unix seconds (default: Date.now() / 1000) */
+  now?: () => number;
+  /** main-thread budgets of a slow page / count, ms (default: PAGE_BUDGET_MS / COUNT_BUDGET_MS) */
+  pageBudgetMs?: number;
+  countBudgetMs?: number;
+  /** (default: SORT_SCAN_MIN_ROWS; tests lower it to reach both plans) */
+  sortScanMinRows?: number;
+  /** hears write failures (the batch is kept and retried on the next flush) */
+  onError?: (err: Error) => void;
+}
+
+export interface HistoryStats {
+  flushes: number;
+  rowsWritten: number;
+  lastFlushMs: number;
+  /** main-thread time spent encoding and posting batches, ms */
+  encodeMs: number;
+  pending: number;
+  deleted: number;
+  /** tasks dropped after failed writes (MAX_PENDING) */
+  dropped: number;
+}
+
+export class HistoryStore {
+  readonly file: string;
+  readonly stats: HistoryStats = { flushes: 0, rowsWritten: 0, lastFlushMs: 0, encodeMs: 0, pending: 0, deleted: 0, dropped: 0 };
+  /** rows in the table when it was opened */
+  readonly rowsAtOpen: number;
+
+  private dirty = new Map<string, TaskRecord>();
+  private pendingMeta = new Map<string, string>();
+  private pendingSeries: Row[] = [];
+  private readonly flushHooks: ((final: boolean) => void)[] = [];
+  private readonly commitListeners: ((uuids: string[]) => void)[] = [];
+  private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private closed: Promise<void> | null = null;
+  private retaining = false;
+  private readonly slow: SlowReads;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly opts: HistoryOptions,
+    private readonly reader: Database.Database,
+    private readonly writer: Writer,
+  ) {
+    this.file = opts.file;
+    this.now = opts.now ?? (() => Date.now() / 1000);
+    this.slow = new SlowReads(opts.file, reader);
+    this.rowsAtOpen = (reader.prepare("SELECT coalesce(sum(n), 0) AS n FROM task_counts").get() as { n: number }).n;
+  }
+
+  /** Open (or create) the database and start the flush and retention timers. */
+  static async open(opts: HistoryOptions): Promise<HistoryStore> {
+    fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
+    const reader = openDatabase(opts.file);
+    let writer: Writer;
+    try {
+      writer = await createWriter(opts.file, opts.thread ?? true);
+    } catch (e) {
+      reader.close();
+      throw e;
+    }
+    const store = new HistoryStore(opts, reader, writer);
+    store.timer = setInterval(() => void store.flush().catch(() => {}), opts.flushMs ?? DEFAULT_FLUSH_MS);
+    store.timer.unref();
+    if ((opts.retentionSec ?? DEFAULT_RETENTION_SEC) !== null || (opts.maxRows ?? DEFAULT_MAX_ROWS) !== null) {
+      store.retentionTimer = setInterval(() => {
+        // A pass still running (a big backlog) is not started twice.
+        if (store.retaining) return;
+        store.retaining = true;
+        void store
+          .runRetention()
+          .catch(() => {})
+          .finally(() => (store.retaining = false));
+      }, opts.retentionEveryMs ?? DEFAULT_RETENTION_EVERY_MS);
+      store.retentionTimer.unref();
+    }
+    return store;
+  }
+
+  /** Mark a task for the next flush (the live record is read at flush time). */
+  record(rec: TaskRecord): void {
+    this.dirty.set(rec.uuid, rec);
+  }
+
+  /** Run before each flush builds its batch (e.g. to setMeta the totals); `final` on close. */
+  onFlush(fn: (final: boolean) => void): void {
+    this.flushHooks.push(fn);
+  }
+
+  /** Hear the uuids of every committed batch. */
+  onCommit(fn: (uuids: string[]) => void): () => void {
+    this.commitListeners.push(fn);
+    return () => {
+      const i = this.commitListeners.indexOf(fn);
+      if (i >= 0) this.commitListeners.splice(i, 1);
+    };
+  }
+
+  /** A value stored with setMeta (including ones not flushed yet), or null. */
+  getMeta(key: string): string | null {
+    const pending = this.pendingMeta.get(key);
+    if (pending !== undefined) return pending;
+    const row = this.reader.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /** Store a value; it commits with the next batch of tasks (same transaction). */
+  setMeta(key: string, value: string): void {
+    this.pendingMeta.set(key, value);
+  }
+
+  /** Queue chart-minute rows (schema SERIES_UPSERT_SQL order) for the next batch. */
+  addSeriesRows(rows: Row[]): void {
+    for (const r of rows) this.pendingSeries.push(r);
+  }
+
+  /** Write everything dirty now; resolves once committed (or rejects; the batch is kept). */
+  async flush(final = false): Promise<void> {
+    // One batch in flight at a time: while the writer is busy the dirty map keeps coalescing.
+    while (this.inFlight !== null) await this.inFlight.catch(() => {});
+    for (const fn of this.flushHooks) fn(final);
+    if (this.dirty.size === 0 && this.pendingMeta.size === 0 && this.pendingSeries.length === 0) return;
+    const t0 = performance.now();
+    const batch = this.dirty;
+    const meta = this.pendingMeta;
+    const series = this.pendingSeries;
+    this.dirty = new Map();
+    this.pendingMeta = new Map();
+    this.pendingSeries = [];
+    const updated = this.now();
+    const rows: Row[] = new Array(batch.size);
+    let i = 0;
+    for (const rec of batch.values()) rows[i++] = encodeTask(rec, updated);
+    const done = this.writer.run({ kind: "batch", seq: 0, rows, meta: [...meta], series });
+    this.stats.encodeMs += performance.now() - t0;
+    this.stats.pending = rows.length;
+    this.inFlight = done.then(
+      (reply) => {
+        this.inFlight = null;
+        this.stats.pending = 0;
+        if (!reply.ok) {
+          this.requeue(batch, meta, series);
+          const err = new Error(`history write failed: ${reply.error}`);
+          this.opts.onError?.(err);
+          throw err;
+        }
+        this.stats.flushes++;
+        this.stats.rowsWritten += rows.length;
+        this.stats.lastFlushMs = reply.ms;
+        if (this.commitListeners.length > 0) {
+          const ids = [...batch.keys()];
+          for (const fn of this.commitListeners) fn(ids);
+        }
+      },
+      (e: unknown) => {
+        this.inFlight = null;
+        this.requeue(batch, meta, series);
+        throw e;
+      },
+    );
+    return this.inFlight;
+  }
+
+  private requeue(batch: Map<string, TaskRecord>, meta: Map<string, string>, series: Row[]): void {
+    for (const [k, v] of batch) if (!this.dirty.has(k)) this.dirty.set(k, v);
+    for (const k of this.dirty.keys()) {
+      if (this.dirty.size <= MAX_PENDING) break;
+      this.dirty.delete(k);
+      this.stats.dropped++;
+    }
+    for (const [k, v] of meta) if (!this.pendingMeta.has(k)) this.pendingMeta.set(k, v);
+    this.pendingSeries.unshift(...series);
+  }
+
+  /** Apply --retention and --max-history now; resolves with the rows deleted. */
+  async runRetention(): Promise<number> {
+    const sec = this.opts.retentionSec === undefined ? DEFAULT_RETENTION_SEC : this.opts.retentionSec;
+    const maxRows = this.opts.maxRows === undefined ? DEFAULT_MAX_ROWS : this.opts.maxRows;
+    const before = sec === null ? null : this.now() - sec;
+    let deleted = 0;
+    // A few chunks per writer message, so task batches get their turn between them even when a
+    // long stop left millions of rows to expire.
+    for (;;) {
+      const reply = await this.writer.run({ kind: "retention", seq: 0, before, maxRows, chunk: RETENTION_CHUNK, chunks: RETENTION_CHUNKS_PER_OP });
+      if (!reply.ok) throw new Error(`history retention failed: ${reply.error}`);
+      deleted += reply.deleted ?? 0;
+      this.stats.deleted += reply.deleted ?? 0;
+      if (!reply.more || this.closed !== null) break;
+    }
+    if (deleted > 0) this.slow.counts.clear();
+    return deleted;
+  }
+
+  /** The `limit` most recent tasks (by last event time), oldest first: what a restart restores. */
+  loadRecent(limit: number): TaskRecord[] {
+    const rows = this.reader
+      .prepare(`SELECT ${SELECT_COLUMNS} FROM tasks ORDER BY timestamp DESC, uuid DESC LIMIT ?`)
+      .raw()
+      .all(limit) as unknown[][];
+    const out: TaskRecord[] = new Array(rows.length);
+    for (let i = 0, j = rows.length - 1; j >= 0; i++, j--) out[i] = decodeTask(rows[j]);
+    return out;
+  }
+
+  getTask(uuid: string): TaskRecord | null {
+    const row = this.reader.prepare(`SELECT ${SELECT_COLUMNS} FROM tasks WHERE uuid = ?`).raw().get(uuid) as unknown[] | undefined;
+    return row === undefined ? null : decodeTask(row);
+  }
+
+  /**
+   * One page from SQLite (rows only). Throws SearchSyntaxError / TaskQueryError like memory.
+   * A search or time range gets PAGE_BUDGET_MS here; past it the rows found so far come back
+   * (maybe fewer than a page) and the reader thread finishes the page for the next call.
+   */
+  queryPage(q: TaskQuery): TaskRecord[] {
+    const p = this.pagePlan(q);
+    if (!p.open) return (this.reader.prepare(p.sql).raw().all(...p.params) as unknown[][]).map(decodeTask);
+    const hit = this.slow.rows.get(p.key);
+    const budget = this.opts.pageBudgetMs ?? PAGE_BUDGET_MS;
+    if (hit !== undefined) {
+      if (performance.now() - hit.at < SlowReads.ttl(hit)) return hit.value.map(decodeTask);
+      // Slow last time: serve the old page while the reader thread makes a new one, instead of
+      // spending the budget again on every refresh.
+      if (hit.ms > budget) {
+        void this.slow.request(p.key, p.sql, p.params, "rows");
+        return hit.value.map(decodeTask);
+      }
+    }
+    const partial = this.slow.partial.get(p.key);
+    if (partial !== undefined && this.slow.running("rows", p.key)) return partial.map(decodeTask);
+    const r = this.slow.rowsWithin(this.reader.prepare(p.sql), p.params, budget);
+    if (!r.complete) {
+      void this.slow.request(p.key, p.sql, p.params, "rows");
+      this.slow.partial.set(p.key, r.rows);
+    }
+    return r.rows.map(decodeTask);
+  }
+
+  /** queryPage, waiting for the reader thread instead of answering with a partial page. */
+  async queryPageAsync(q: TaskQuery): Promise<TaskRecord[]> {
+    const p = this.pagePlan(q);
+    if (!p.open) return (this.reader.prepare(p.sql).raw().all(...p.params) as unknown[][]).map(decodeTask);
+    const r = this.slow.rowsWithin(this.reader.prepare(p.sql), p.params, this.opts.pageBudgetMs ?? PAGE_BUDGET_MS);
+    if (r.complete) return r.rows.map(decodeTask);
+    const reply = await this.slow.request(p.key, p.sql, p.params, "rows");
+    if (!reply.ok) throw new Error(`history query failed: ${reply.error}`);
+    return (reply.rows ?? []).map(decodeTask);
+  }
+
+  private pagePlan(q: TaskQuery): { open: boolean; sql: string; params: (string | number)[]; key: string } {
+    const open = countsWhereOf(q) === null;
+    const { where, params } = whereOf(q, this.walkSortIndex(q));
+    const sql = `SELECT ${SELECT_COLUMNS} FROM tasks ${open ? SlowReads.budgeted(where) : where} ${orderOf(q.sort_by)} LIMIT ? OFFSET ?`;
+    const all = [...params, q.limit ?? -1, q.offset ?? 0];
+    return { open, sql, params: all, key: sql + "\u0000" + JSON.stringify(all) };
+  }
+
+  /**
+   * Plan choice SQLite cannot make alone (it has no idea how many rows a filter keeps): with a
+   * broad chip filter (over SORT_SCAN_MIN_ROWS rows, known from task_counts) walk the sort's
+   * index and test rows; with a narrow one use the filter's index and sort what it finds.
+   */
+  private walkSortIndex(q: TaskQuery): boolean {
+    const counts = countsWhereOf(q);
+    if (counts === null) return true; // a search or time range: the sort order decides the walk
+    if (counts.where === "" || indexServes(q)) return false;
+    return (this.count(q) ?? 0) > (this.opts.sortScanMinRows ?? SORT_SCAN_MIN_ROWS);
+  }
+
+  /**
+   * How many rows match the query's filters, or null while that is being counted. Chip filters
+   * only: a sum over task_counts. With a search or time range: a real count, COUNT_BUDGET_MS here
+   * and else on the reader thread, then reused for 50 times what it cost (COUNT_CACHE_MS to
+   * COUNT_CACHE_MAX_MS), so a slow count costs little however often the page refreshes.
+   */
+  count(q: TaskQuery): number | null {
+    const counts = countsWhereOf(q);
+    if (counts !== null) {
+      return (this.reader.prepare(`SELECT coalesce(sum(n), 0) AS n FROM task_counts ${counts.where}`).get(...counts.params) as { n: number }).n;
+    }
+    const { where, params } = whereOf(q);
+    const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
+    const key = sql + "\u0000" + JSON.stringify(params);
+    const now = performance.now();
+    const hit = this.slow.counts.get(key);
+    const budget = this.opts.countBudgetMs ?? COUNT_BUDGET_MS;
+    if (hit !== undefined && now - hit.at < Math.min(COUNT_CACHE_MAX_MS, Math.max(COUNT_CACHE_MS, hit.ms * 50))) return hit.value;
+    if (this.slow.running("count", key) || (hit !== undefined && hit.ms > budget)) {
+      void this.slow.request(key, sql, params, "count");
+      return hit?.value ?? null;
+    }
+    const n = this.slow.countWithin(this.reader.prepare(sql), params, budget);
+    if (n === null) {
+      void this.slow.request(key, sql, params, "count");
+      return hit?.value ?? null;
+    }
+    this.slow.counts.set(key, { value: n, at: now, ms: performance.now() - now });
+    return n;
+  }
+
+  /** count(), waiting for the reader thread when it has to. */
+  async countAsync(q: TaskQuery): Promise<number> {
+    const n = this.count(q);
+    if (n !== null) return n;
+    const { where, params } = whereOf(q);
+    const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
+    const reply = await this.slow.request(sql + "\u0000" + JSON.stringify(params), sql, params, "count");
+    if (!reply.ok) throw new Error(`history count failed: ${reply.error}`);
+    return reply.n ?? 0;
+  }
+
+  /** Page and total, waiting for the reader thread when needed (tools and tests). */
+  async query(q: TaskQuery): Promise<TaskPage> {
+    return { total: await this.countAsync(q), offset: q.offset ?? 0, rows: await this.queryPageAsync(q) };
+  }
+
+  /** The reader connection, for chart queries and tools (read only by convention). */
+  get db(): Database.Database {
+    return this.reader;
+  }
+
+  /** Flush what is left, checkpoint the WAL and close both connections (idempotent). */
+  close(): Promise<void> {
+    return (this.closed ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      if (this.retentionTimer) clearInterval(this.retentionTimer);
+      try {
+        await this.flush(true);
+      } catch (e) {
+        this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+      await this.slow.close();
+      this.reader.close();
+      await this.writer.close();
+    })());
+  }
+}
