@@ -7,10 +7,11 @@
  */
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
-import { SOCKET_EVENTS, type ClientSubscription, type RealtimeUpdate } from "@/lib/protocol/api";
+import { SOCKET_EVENTS, type ClientSubscription } from "@/lib/protocol/api";
 import { serverClock } from "./clock";
 import { PETAL_PREFIX } from "./prefix";
 import { RealtimeStore } from "./store";
+import type { WireUpdate } from "@/lib/protocol/wire";
 import { BASE_SUBSCRIPTION, invalidatedViews, mergeSubscriptions, subscriptionKey } from "./subscription";
 
 export interface RealtimeHandle {
@@ -29,7 +30,7 @@ export function useRealtimeHandle(): RealtimeHandle {
   return h;
 }
 
-function isUpdate(v: unknown): v is RealtimeUpdate {
+function isUpdate(v: unknown): v is WireUpdate {
   if (typeof v !== "object" || v === null) return false;
   const u = v as Record<string, unknown>;
   return typeof u.seq === "number" && typeof u.full === "boolean" && typeof u.now === "number";

@@ -123,3 +123,29 @@ describe("RealtimeStore", () => {
     expect(l).toHaveBeenCalledTimes(3);
   });
 });
+
+describe("RealtimeStore with task-list deltas", () => {
+  const row = (uuid: string, state: "RECEIVED" | "SUCCESS") =>
+    [uuid, "proj.add", state, 1, null, null, 1, null, 0, "w@h", "()", "{}", null, null] as import("@/lib/protocol/wire").WireRow;
+
+  it("rebuilds the page from the rows it holds and asks for a resync when a delta does not fit", () => {
+    const st = new RealtimeStore();
+    expect(st.apply({ seq: 1, full: true, now: 1, taskRows: { whole: true, total: 2, offset: 0, rows: [row("a", "RECEIVED"), row("b", "RECEIVED")] } }, 1)).toBe("applied");
+    const a = st.getSnapshot().data.tasks!.rows[0];
+    expect(st.apply({ seq: 2, full: false, now: 2, taskRows: { whole: false, total: 2, offset: 0, rows: [row("b", "SUCCESS")] } }, 2)).toBe("applied");
+    const p = st.getSnapshot().data.tasks!;
+    expect(p.rows.map((t) => [t.uuid, t.state])).toEqual([["a", "RECEIVED"], ["b", "SUCCESS"]]);
+    expect(p.rows[0]).toBe(a);
+    // builds on a row this tab never got: the page stays, the caller resyncs
+    expect(st.apply({ seq: 3, full: false, now: 3, taskRows: { whole: false, total: 3, offset: 0, ids: ["z", "a"], rows: [] } }, 3)).toBe("gap");
+    expect(st.getSnapshot().data.tasks).toBe(p);
+  });
+
+  it("drops deltas that answer the previous question while a new snapshot is awaited", () => {
+    const st = new RealtimeStore();
+    st.apply({ seq: 1, full: true, now: 1, taskRows: { whole: true, total: 1, offset: 0, rows: [row("a", "RECEIVED")] } }, 1);
+    st.resubscribed(["tasks"], 2);
+    expect(st.apply({ seq: 2, full: false, now: 2, taskRows: { whole: false, total: 1, offset: 0, rows: [row("a", "SUCCESS")] } }, 3)).toBe("applied");
+    expect(st.getSnapshot().data.tasks).toBeUndefined();
+  });
+});

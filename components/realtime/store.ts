@@ -13,6 +13,7 @@ import type {
   WorkerRecord,
 } from "@/lib/protocol/api";
 import type { ViewKey } from "./subscription";
+import { decodeUpdate, type WireUpdate } from "@/lib/protocol/wire";
 
 export interface ViewData {
   overview?: Overview;
@@ -98,13 +99,18 @@ export class RealtimeStore {
    * carries. A seq jump still applies (each part is whole, so nothing half-merged) but reports
    * "gap" so the caller asks for a resync; older or repeated seqs are dropped.
    */
-  apply(u: RealtimeUpdate, localNowMs: number): ApplyResult {
+  apply(w: WireUpdate | RealtimeUpdate, localNowMs: number): ApplyResult {
     const s = this.state;
+    const held = s.awaitingSnapshot && !w.full && localNowMs - this.awaitSince < SNAPSHOT_WAIT_MS;
+    // Deltas answering the previous question are dropped before decoding: they build on rows
+    // this tab already let go.
+    const wire: WireUpdate = held ? { ...w, taskRows: undefined, chartsDelta: undefined } : w;
+    const { update: u, ok } = decodeUpdate(wire, s.data);
     if (u.full) {
       const data: ViewData = {};
       for (const k of VIEW_KEYS) if (u[k] !== undefined) assign(data, k, u);
       this.set({ ...s, data, seq: u.seq, config: u.config ?? s.config, lastUpdateAt: localNowMs, awaitingSnapshot: false });
-      return "applied";
+      return ok ? "applied" : "gap";
     }
     if (s.seq !== null && u.seq <= s.seq) return "stale";
     const gap = s.seq === null || u.seq !== s.seq + 1;
@@ -116,7 +122,7 @@ export class RealtimeStore {
       assign(data, k, u);
     }
     this.set({ ...s, data, seq: u.seq, config: u.config ?? s.config, lastUpdateAt: localNowMs, awaitingSnapshot: awaiting });
-    return gap ? "gap" : "applied";
+    return gap || !ok ? "gap" : "applied";
   }
 
   /** A new subscription went out: drop the parts that answered another question. */

@@ -40,7 +40,8 @@ const COLUMNS: { label: string; sort?: SortField; align?: "right" }[] = [
   { label: "Worker", sort: "worker" },
 ];
 
-const FIRST_WINDOW: Window = { offset: 0, limit: 100 };
+/** Before the first page: about a screenful and a half (the real window follows the viewport). */
+const FIRST_WINDOW: Window = { offset: 0, limit: 50 };
 
 export function TaskTable({
   filters,
@@ -79,7 +80,7 @@ export function TaskTable({
     count: page ? total : 0,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_H,
-    overscan: 12,
+    overscan: 8,
   });
   const items = virtualizer.getVirtualItems();
   const anchor = useRef<{ id: string; index: number } | null>(null);

@@ -7,9 +7,10 @@ function page(offset: number, ids: string[], total = 1000): TaskPage {
 }
 
 describe("pageWindow", () => {
-  it("snaps to blocks with a block of margin", () => {
+  it("snaps to blocks with a block of margin above and the next block edge below", () => {
     expect(pageWindow(0, 30)).toEqual({ offset: 0, limit: 2 * BLOCK });
-    expect(pageWindow(120, 160)).toEqual({ offset: 50, limit: 200 });
+    expect(pageWindow(0, 20)).toEqual({ offset: 0, limit: BLOCK });
+    expect(pageWindow(120, 160)).toEqual({ offset: 75, limit: 100 });
     // small scrolls inside a block keep the same window
     expect(pageWindow(121, 161)).toEqual(pageWindow(120, 160));
   });

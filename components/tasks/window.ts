@@ -6,8 +6,12 @@ import type { TaskPage } from "@/lib/protocol/api";
 
 /** Row height in px; fixed so the virtualiser never measures (default: 32). */
 export const ROW_H = 32;
-/** Window edges snap to multiples of this many rows (default: 50). */
-export const BLOCK = 50;
+/**
+ * Window edges snap to multiples of this many rows (default: 25). Every row in the window is
+ * live on the socket, so it is kept near what is on screen: at 10k events/s the top of the list
+ * is all new rows each tick, and their bytes are the socket's budget (≤ 200 KB/s).
+ */
+export const BLOCK = 25;
 /** Largest window asked for; the server caps pages at 500 (default: 400). */
 export const MAX_WINDOW = 400;
 
@@ -16,10 +20,10 @@ export interface Window {
   limit: number;
 }
 
-/** Window covering visible rows `start..end` plus one block either side. */
+/** Window covering rendered rows `start..end`: a block above, and up to the next block edge below. */
 export function pageWindow(start: number, end: number): Window {
   const offset = Math.max(0, Math.floor(Math.max(0, start) / BLOCK) * BLOCK - BLOCK);
-  const stop = (Math.floor(Math.max(start, end) / BLOCK) + 2) * BLOCK;
+  const stop = (Math.floor(Math.max(start, end) / BLOCK) + 1) * BLOCK;
   return { offset, limit: Math.min(MAX_WINDOW, Math.max(BLOCK, stop - offset)) };
 }
 

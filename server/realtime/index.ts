@@ -1,9 +1,11 @@
 /**
  * socket.io on the same HTTP server as the API and Next. Protocol (lib/protocol/api.ts):
  *   browser → `subscribe` ClientSubscription (optional ack) · `resync` (after a seq gap)
- *   server  → `update` RealtimeUpdate: a full snapshot on connect/subscribe/resync, then diffs
+ *   server  → `update` WireUpdate (views.ts): a full snapshot on connect/subscribe/resync, then
+ *             diffs; the task list and charts travel as deltas (task-rows.ts, chart-delta.ts)
  * A timer walks the sockets; each one gets at most one message per `minGapMs`, holding only
- * the views whose state version moved. Events never trigger a send directly.
+ * the views whose state version moved. Events never trigger a send directly; the answer to a
+ * subscribe goes at once (an operator is waiting on it) and the next diff keeps its gap after it.
  */
 import type http from "node:http";
 import { Server, type Socket } from "socket.io";
@@ -110,11 +112,12 @@ export function attachRealtime(server: http.Server, ctx: ServerContext, opts: Re
       const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : undefined;
       const r = parseSubscription(input);
       if (!r.ok) return refuse(socket, r.message, reply);
-      // Search syntax is the state's to judge: try the query once so a typo is refused here
-      // instead of failing every tick.
+      // Search syntax is the state's to judge: run the query once so a typo is refused here
+      // instead of failing every tick. The snapshot below reuses this page (ViewCache), so a
+      // million-task scan is not paid twice.
       if (r.value.tasks) {
         try {
-          state.queryTasks({ ...r.value.tasks, limit: 1 });
+          cache.tasks(r.value.tasks);
         } catch (err) {
           return refuse(socket, `invalid task query: ${err instanceof Error ? err.message : String(err)}`, reply);
         }
@@ -122,7 +125,9 @@ export function attachRealtime(server: http.Server, ctx: ServerContext, opts: Re
       viewer.subscribe(r.value);
       if (r.value.broker) void monitor.refresh();
       reply?.({ ok: true });
-      sendSoon(socket, viewer);
+      // The operator is waiting on this answer: send it now, not at the next tick. The regular
+      // diffs then keep their gap after it, so only an interaction can add a message.
+      send(socket, viewer, Date.now(), performance.now());
     });
     socket.on(SOCKET_EVENTS.resync, () => {
       viewer.needsFull = true;

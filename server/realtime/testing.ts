@@ -13,6 +13,8 @@ import { TEST_CONFIG } from "../http/test-context";
 
 export { TEST_CONFIG };
 import { createRequestListener } from "../main";
+// The browser's decoder, so tests read what a tab would show (and check the deltas round-trip).
+import { decodeUpdate, type WireUpdate } from "../../lib/protocol/wire";
 import { attachRealtime, type Realtime, type RealtimeOptions } from "./index";
 
 export interface TestServer {
@@ -66,7 +68,12 @@ export function record(url: string, opts: { path?: string; auth?: Record<string,
   const errors: unknown[] = [];
   let cursor = 0;
   const waiters = new Set<() => void>();
-  socket.on(SOCKET_EVENTS.update, (u: RealtimeUpdate) => {
+  const held: { tasks?: RealtimeUpdate["tasks"]; charts?: RealtimeUpdate["charts"] } = {};
+  socket.on(SOCKET_EVENTS.update, (w: WireUpdate) => {
+    const { update: u, ok } = decodeUpdate(w, held);
+    if (!ok) errors.push(new Error(`task delta seq ${w.seq} builds on rows this client lacks`));
+    if (u.tasks) held.tasks = u.tasks;
+    if (u.charts) held.charts = u.charts;
     updates.push({ at: performance.now(), u });
     for (const w of [...waiters]) w();
   });

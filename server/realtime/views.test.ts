@@ -13,6 +13,8 @@ class FakeState implements StateReader {
   wv = 1;
   taskVersions = new Map<string, number>();
   rows: string[] = [];
+  /** ms each task query takes (busy-waits, like a scan of many tasks) */
+  queryMs = 0;
   calls = { overview: 0, workers: 0, query: 0, charts: 0 };
   version = () => this.v;
   tasksVersion = () => this.tv;
@@ -21,6 +23,10 @@ class FakeState implements StateReader {
   getTask = (id: string) => (this.taskVersions.has(id) ? ({ uuid: id, state: "STARTED" } as TaskRecord) : null);
   queryTasks = (q: TaskQuery): TaskPage => {
     this.calls.query++;
+    const until = performance.now() + this.queryMs;
+    while (performance.now() < until) {
+      /* a slow scan */
+    }
     return { total: this.rows.length, offset: q.offset ?? 0, rows: this.rows.map((uuid) => ({ uuid }) as TaskRecord) };
   };
   workers = () => {
@@ -70,7 +76,7 @@ describe("Viewer", () => {
   it("starts with a full snapshot of what is subscribed, then stays quiet", () => {
     const { collect, m } = setup({ tasks: { limit: 5 } });
     const u = collect()!;
-    expect(u).toMatchObject({ seq: 1, full: true, config, tasks: { total: 0, offset: 0, rows: [] } });
+    expect(u).toMatchObject({ seq: 1, full: true, config, taskRows: { whole: true, total: 0, offset: 0, rows: [] } });
     expect(u.overview).toBeUndefined();
     expect(u.broker?.url).toBe("redis://u:***@h:6379/0");
     expect(collect()).toBeNull();
@@ -90,7 +96,28 @@ describe("Viewer", () => {
     expect(collect()).toBeNull();
     expect(st.calls.query).toBe(q + 1);
     st.touchTask("a");
-    expect(collect()?.tasks?.rows.map((r) => r.uuid)).toEqual(["a"]);
+    expect(collect()?.taskRows?.rows.map((r) => r[0])).toEqual(["a"]);
+    m.close();
+  });
+
+  it("refreshes a slow task query at most every 4× its cost, a cheap one every tick", () => {
+    const { st, collect, m } = setup({ tasks: { limit: 5 } });
+    st.queryMs = 30;
+    st.rows = ["a"];
+    collect();
+    const q = st.calls.query;
+    st.touchTask("a");
+    // 100 ms later: below 4 × 30 ms, so the query waits
+    expect(collect(100)).toBeNull();
+    expect(st.calls.query).toBe(q);
+    expect(collect(30)?.taskRows?.rows.map((r) => r[0])).toEqual(["a"]);
+    expect(st.calls.query).toBe(q + 1);
+    st.queryMs = 0;
+    st.touchTask("a");
+    // still judged by the last (slow) cost once, then by the cheap one
+    collect(130);
+    st.touchTask("a");
+    expect(collect(100)?.taskRows).toBeDefined();
     m.close();
   });
 
@@ -109,11 +136,11 @@ describe("Viewer", () => {
 
   it("throttles charts to once a second", () => {
     const { st, collect, m } = setup({ charts: { resolution: "10s" } });
-    expect(collect()?.charts).toBeDefined();
+    expect(collect()?.chartsDelta).toBeDefined();
     st.v++;
     expect(collect(300)).toBeNull();
     expect(collect(300)).toBeNull();
-    expect(collect(500)?.charts).toBeDefined();
+    expect(collect(500)?.chartsDelta).toBeDefined();
     m.close();
   });
 

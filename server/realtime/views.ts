@@ -8,14 +8,25 @@ import type {
   ChartsPayload,
   ClientSubscription,
   Overview,
-  RealtimeUpdate,
   SeriesResolution,
+  ChartsRange,
   TaskPage,
   TaskQuery,
   TaskRecord,
   WorkerRecord,
 } from "../../lib/protocol/api";
 import type { BrokerMonitor } from "./broker-monitor";
+import { SentCharts } from "./chart-delta";
+import { SentPage } from "./task-rows";
+
+/**
+ * What goes on the socket: RealtimeUpdate, with the task list and the charts as deltas against
+ * what this browser already holds (`taskRows`, `chartsDelta`) instead of whole `tasks`/`charts`
+ * (charts go whole only when they are not one point per bucket).
+ */
+import type { WireUpdate } from "../../lib/protocol/wire";
+
+export type { WireUpdate };
 
 /** The reads realtime makes of ClusterState (narrow, so tests and the adapter stay simple). */
 export interface StateReader {
@@ -29,7 +40,7 @@ export interface StateReader {
   workers(): WorkerRecord[];
   getWorker(name: string): WorkerRecord | null;
   overview(): Overview;
-  charts(resolution: SeriesResolution, opts: { worker?: string | null }): ChartsPayload;
+  charts(resolution: SeriesResolution | ChartsRange, opts: { worker?: string | null }): ChartsPayload;
 }
 
 export interface ViewConfig {
@@ -38,7 +49,7 @@ export interface ViewConfig {
   version: string;
 }
 
-const RESOLUTION_SECONDS: Record<SeriesResolution, number> = { "1s": 1, "10s": 10, "1m": 60 };
+const RESOLUTION_SECONDS: Record<SeriesResolution | ChartsRange, number> = { "1s": 1, "10s": 10, "1m": 60, "1h": 60, "24h": 600, "7d": 3600 };
 
 /**
  * Computes shared views at most once per state version (and, for the time-dependent ones, per
@@ -61,14 +72,40 @@ export class ViewCache {
     return this.ov;
   }
 
+  /**
+   * The worker list as the list shows it: per-task counters and heartbeat history stay on the
+   * single-worker view (they made the list grow with task names and heartbeats, every tick).
+   */
   workers(): WorkerRecord[] {
     const v = this.state.workersVersion();
-    if (!this.wk || this.wk.v !== v) this.wk = { v, value: this.state.workers() };
+    if (!this.wk || this.wk.v !== v) this.wk = { v, value: this.state.workers().map((w) => ({ ...w, by_task: {}, heartbeats: [] })) };
     return this.wk.value;
   }
 
+  private tq: { key: string; v: number; at: number; costMs: number; value: TaskPage } | null = null;
+
+  /** What computing the last page tasks() returned cost, ms (a reused page reports its own cost). */
+  lastTasksCostMs(): number {
+    return this.tq?.costMs ?? 0;
+  }
+
+  /**
+   * A task page, shared by sockets asking the same question at the same version; timed.
+   * `maxAgeMs`: a page of the same question this recent will do even if the version moved
+   * (the answer to a subscribe reuses the page its validation just computed).
+   */
+  tasks(q: TaskQuery, maxAgeMs = 0): TaskPage {
+    const key = JSON.stringify(q);
+    const v = this.state.tasksVersion();
+    const start = performance.now();
+    if (this.tq && this.tq.key === key && (this.tq.v === v || start - this.tq.at <= maxAgeMs)) return this.tq.value;
+    const value = this.state.queryTasks(q);
+    this.tq = { key, v, at: start, costMs: performance.now() - start, value };
+    return value;
+  }
+
   /** Charts for a resolution/worker; `key` moves with the state version and the current bucket. */
-  charts(resolution: SeriesResolution, worker: string | null, nowMs: number): { value: ChartsPayload; key: string } {
+  charts(resolution: SeriesResolution | ChartsRange, worker: string | null, nowMs: number): { value: ChartsPayload; key: string } {
     const id = resolution + "\u0000" + (worker ?? "");
     const key = this.state.version() + ":" + chartBucket(resolution, nowMs);
     const hit = this.ch.get(id);
@@ -81,11 +118,19 @@ export class ViewCache {
   }
 }
 
-export function chartBucket(resolution: SeriesResolution, nowMs: number): number {
+export function chartBucket(resolution: SeriesResolution | ChartsRange, nowMs: number): number {
   return Math.floor(nowMs / 1000 / RESOLUTION_SECONDS[resolution]);
 }
 
 const NEVER = -1;
+/** A snapshot may reuse a task page of the same question this recent, ms (default: 100). */
+const SNAPSHOT_REUSE_MS = 100;
+/**
+ * A socket's task list is refreshed at most every (this × what its query costs) ms, capped at
+ * 1 s: re-running a slow query (a scan of 1M tasks) every tick would starve ingest, while a cheap
+ * one (an index lookup) still refreshes every tick (default: 4, i.e. ≤ 25% of the event loop).
+ */
+const TASKS_COST_FACTOR = 4;
 
 export class Viewer {
   sub: ClientSubscription;
@@ -100,7 +145,7 @@ export class Viewer {
     overviewJson: "",
     workers: NEVER,
     tasksVer: NEVER,
-    tasksSig: "",
+    tasksAt: -Infinity,
     taskVer: NEVER,
     workerVer: NEVER,
     chartsKey: "",
@@ -109,6 +154,11 @@ export class Viewer {
     brokerStatus: NEVER,
   };
 
+  private readonly sentPage = new SentPage();
+  /** smoothed cost of this socket's task query, ms */
+  private tasksCostMs = 0;
+  private readonly sentCharts = new SentCharts();
+
   constructor(sub: ClientSubscription) {
     this.sub = sub;
   }
@@ -116,17 +166,19 @@ export class Viewer {
   subscribe(sub: ClientSubscription): void {
     this.sub = sub;
     this.needsFull = true;
+    // A new question has its own cost (a name filter is an index lookup, a search a scan).
+    this.tasksCostMs = 0;
   }
 
   /**
    * The message to send now, or null when nothing this socket sees has changed.
    * `now` is wall-clock ms (goes on the message), `mono` monotonic ms (throttles).
    */
-  collect(state: StateReader, cache: ViewCache, broker: BrokerMonitor, config: ViewConfig, now: number, mono: number, chartsEveryMs: number): RealtimeUpdate | null {
+  collect(state: StateReader, cache: ViewCache, broker: BrokerMonitor, config: ViewConfig, now: number, mono: number, chartsEveryMs: number): WireUpdate | null {
     const full = this.needsFull;
     const sub = this.sub;
     const s = this.s;
-    const u: RealtimeUpdate = { seq: 0, full, now };
+    const u: WireUpdate = { seq: 0, full, now };
     let changed = full;
 
     if (sub.overview) {
@@ -162,13 +214,17 @@ export class Viewer {
     }
     if (sub.tasks) {
       const v = state.tasksVersion();
-      if (full || v !== s.tasksVer) {
+      if (full || (v !== s.tasksVer && mono - s.tasksAt >= Math.min(1000, this.tasksCostMs * TASKS_COST_FACTOR))) {
         s.tasksVer = v;
-        const page = state.queryTasks(sub.tasks);
-        const sig = pageSignature(page, state);
-        if (full || sig !== s.tasksSig) {
-          u.tasks = page;
-          s.tasksSig = sig;
+        s.tasksAt = mono;
+        const page = cache.tasks(sub.tasks, full ? SNAPSHOT_REUSE_MS : 0);
+        const cost = cache.lastTasksCostMs();
+        // Smoothed, but quick to follow a jump (a search over a million rows).
+        this.tasksCostMs = cost > this.tasksCostMs ? cost : this.tasksCostMs * 0.7 + cost * 0.3;
+        if (full) this.sentPage.reset();
+        const delta = this.sentPage.diff(page, (id) => state.taskVersion(id));
+        if (delta) {
+          u.taskRows = delta;
           changed = true;
         }
       }
@@ -184,7 +240,10 @@ export class Viewer {
     if (sub.charts && (full || mono - s.chartsAt >= chartsEveryMs)) {
       const c = cache.charts(sub.charts.resolution, sub.charts.worker ?? null, now);
       if (full || c.key !== s.chartsKey) {
-        u.charts = c.value;
+        if (full) this.sentCharts.reset();
+        const delta = this.sentCharts.diff(c.value);
+        if (delta) u.chartsDelta = delta;
+        else u.charts = c.value;
         s.chartsKey = c.key;
         s.chartsAt = mono;
         changed = true;
@@ -204,11 +263,4 @@ export class Viewer {
     this.lastSentAt = mono;
     return u;
   }
-}
-
-/** Identity of a page as the browser sees it: total, offset, and each row with its version. */
-function pageSignature(page: TaskPage, state: StateReader): string {
-  let sig = page.total + "|" + page.offset;
-  for (const r of page.rows) sig += "|" + r.uuid + ":" + state.taskVersion(r.uuid);
-  return sig;
 }
