@@ -2,7 +2,7 @@
  * The broker port and its transports. createBroker is the one place a URL becomes a transport.
  */
 import { MemoryBroker } from "./memory/index";
-import { RedisBroker } from "./redis/index";
+import { RedisBroker, type RedisBrokerOptions } from "./redis/index";
 import type { Broker } from "./types";
 
 export type * from "./types";
@@ -18,7 +18,7 @@ export const SUPPORTED_BROKER_SCHEMES = ["memory:", "redis:", "rediss:", "sentin
  * "sentinel://" (kombu-compatible Redis transport; connects lazily, on connect()). Errors name only the scheme, never the rest of the URL
  * (it may hold a password).
  */
-export function createBroker(url: string): Broker {
+export function createBroker(url: string, opts: { redis?: RedisBrokerOptions } = {}): Broker {
   const m = /^([a-z][a-z0-9+.-]*):/i.exec(typeof url === "string" ? url.trim() : "");
   if (!m) throw new Error(`invalid broker URL (expected e.g. "memory://"): no scheme found`);
   const scheme = m[1].toLowerCase();
@@ -28,7 +28,7 @@ export function createBroker(url: string): Broker {
     case "redis":
     case "rediss":
     case "sentinel":
-      return new RedisBroker(url);
+      return new RedisBroker(url, opts.redis);
     default:
       throw new Error(`unsupported broker scheme "${scheme}://" (supported: memory://, redis://, rediss://, sentinel://)`);
   }

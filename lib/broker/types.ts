@@ -54,6 +54,32 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+export interface SubscribeEventsOptions {
+  /**
+   * drop events whose sender also appended them to this broker's event stream: the caller
+   * follows that stream (subscribeEventStream) and gets them there, once (default: false)
+   */
+  skipStreamed?: boolean;
+}
+
+/** Entries read from the event stream, in stream order. */
+export interface EventStreamBatch {
+  /** decoded event bodies (untrusted: ingest validates) */
+  events: unknown[];
+  /** id of the last entry read: the cursor to keep once these events are applied */
+  lastId: string;
+}
+
+export interface EventStreamOptions {
+  /** read entries after this id (a saved cursor, or eventStreamTail() for "from now on") */
+  after: string;
+  onBatch(batch: EventStreamBatch): void;
+  /** events may be missing (cursor trimmed away, stream reset): say so in the log */
+  onWarning?(message: string, extra: Record<string, unknown>): void;
+  /** entries per read (default: 1000) */
+  count?: number;
+}
+
 export interface RawEventBatch {
   /** decoded event bodies: one for a single event, many for `task.multi` */
   events: unknown[];
@@ -106,7 +132,14 @@ export interface Broker {
   // events (fanout: every subscriber sees every event)
   /** publish one event, or a batch as Celery's `task.multi` */
   publishEvent(hostname: string, events: object | object[]): Promise<void>;
-  subscribeEvents(onBatch: (batch: RawEventBatch) => void): Promise<Subscription>;
+  subscribeEvents(onBatch: (batch: RawEventBatch) => void, opts?: SubscribeEventsOptions): Promise<Subscription>;
+  /**
+   * Petal's own events as a capped, resumable log (Redis Stream), absent where there is none
+   * (memory://). Reading starts after `opts.after`; a stream id is the cursor.
+   */
+  subscribeEventStream?(opts: EventStreamOptions): Promise<Subscription>;
+  /** id of the newest event stream entry ("0-0" when empty): a start that misses nothing appended later */
+  eventStreamTail?(): Promise<string>;
   /** event payloads dropped because they could not be decoded, since start (never thrown at subscribers) */
   readonly rejectedEvents?: number;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ClusterState, SearchSyntaxError } from "./index";
+import { ClusterState, SearchSyntaxError, markReplayed } from "./index";
 import { taskEv, workerEv } from "./test-events";
 
 const VECTORS = path.resolve(import.meta.dirname, "../../../shared/celery-protocol/vectors/events.jsonl");
@@ -265,5 +265,27 @@ describe("history hooks", () => {
     expect(b.overview().totals.succeeded).toBe(0);
     b.restoreTotals({ succeeded: 7 });
     expect(b.overview().totals.succeeded).toBe(7);
+  });
+});
+
+describe("replayed events", () => {
+  it("places old replayed events at their own time, live ones at the receiver's clock", () => {
+    const now = 10_000;
+    const s = new ClusterState({ now: () => now });
+    const old = [
+      workerEv("worker-heartbeat", "w@h", { timestamp: now - 600 }),
+      taskEv("task-received", "r1", { hostname: "w@h", timestamp: now - 600 }, { name: "x" }),
+    ];
+    markReplayed(old);
+    s.ingest(old);
+    // a recent replayed event and a live one both count now
+    const recent = [taskEv("task-received", "r2", { hostname: "w@h", timestamp: now - 2 }, { name: "x" })];
+    markReplayed(recent);
+    s.ingest([...recent, taskEv("task-received", "l1", { hostname: "w@h", timestamp: now - 600 }, { name: "x" })]);
+    const charts = s.charts("1m");
+    const at = (t: number) => charts.throughput.find((p) => p.t === Math.floor(t / 60) * 60)?.received ?? 0;
+    expect(at(now - 600)).toBe(1);
+    expect(at(now)).toBe(2);
+    expect(s.getTask("r1")?.state).toBe("RECEIVED");
   });
 });

@@ -31,6 +31,21 @@ export { SearchSyntaxError, TaskQueryError } from "./query";
 export { applyTaskEvent, TRANSITIONS } from "./transitions";
 export type { ChartsOptions } from "./series";
 
+/**
+ * Marks an event object replayed from a log (the Redis event stream after a restart) rather than
+ * received live: set it with markReplayed before handing the event to ingest.
+ */
+export const REPLAYED = Symbol.for("petal.replayed");
+interface Replayable {
+  [REPLAYED]?: boolean;
+}
+/** Replayed events older than this, seconds, count at their own timestamp (default: 10). */
+export const REPLAY_LAG_S = 10;
+
+export function markReplayed(events: unknown[]): void {
+  for (const e of events) if (e !== null && typeof e === "object") (e as Replayable)[REPLAYED] = true;
+}
+
 export interface ClusterStateOptions {
   /** tasks retained (default: 100000) */
   maxTasks?: number;
@@ -109,8 +124,12 @@ export class ClusterState {
       const extra = ev as { retry_of?: unknown };
       if (extra.retry_of !== undefined && extra.retry_of !== null && typeof extra.retry_of !== "string") delete extra.retry_of;
       this.clock.observe(ev);
-      ev.local_received = now;
-      this.apply(ev, now);
+      // A replayed event that is clearly old (the dashboard was down) is placed at its own time:
+      // live ones at the receiver's clock, so worker clock skew cannot scatter the charts.
+      let at = now;
+      if ((raw[i] as Replayable)[REPLAYED] === true && ev.timestamp > 0 && now - ev.timestamp > REPLAY_LAG_S) at = ev.timestamp;
+      ev.local_received = at;
+      this.apply(ev, at);
       accepted++;
     }
     this.eventsTotal += accepted;

@@ -1,0 +1,164 @@
+/**
+ * Reconciliation's decision, pure: what to do with one task the dashboard still shows as
+ * RECEIVED or STARTED, given what the workers reported (inspect active/reserved/scheduled) and
+ * what the result backend holds. The outcome is a list of Celery-shaped events that ingest
+ * applies like any other, so counters, chart series and history see it.
+ *
+ * Rules, in order:
+ * 1. a worker still reports the task → it stays (the events will come);
+ * 2. the result backend has a final state → that state (SUCCESS with its result, FAILURE with
+ *    exception and traceback, REVOKED);
+ * 3. its worker is alive (online, or it answered the inspect) → it stays: there is no evidence
+ *    it was lost (it may run on a worker that did not answer in time);
+ * 4. otherwise (worker offline or unknown, no worker reports it, no result) → FAILURE with
+ *    `WorkerLostError(...)`, Celery's name for a worker process lost under a task.
+ *
+ * Synthetic task events carry the task's worker as hostname (so the record keeps its worker)
+ * and Lamport clock 0: between two ready events of one worker the reducer trusts the higher
+ * clock, so any real outcome from that worker arriving later (even after a restart reset its
+ * clock) wins over the reconciled one. A task event from a worker proves it alive to the worker registry unless it is
+ * older than the worker's last worker-offline: for a worker that is not alive, the events are
+ * preceded by a worker-offline stamped no earlier than them, so reconciling never revives it.
+ */
+import type { TaskRecord, WorkerRecord } from "../../lib/protocol/api";
+import { pyRepr, pythonRepr } from "../../lib/protocol/repr";
+import type { ResultMeta } from "../../lib/protocol/types";
+
+/** What the workers told: task ids they hold, and which nodes answered at all. */
+export interface InspectView {
+  /** ids in any worker's active, reserved or scheduled list */
+  held: ReadonlySet<string>;
+  /** nodes that answered at least one of the calls */
+  answered: ReadonlySet<string>;
+}
+
+export type Decision =
+  | { action: "keep"; why: "reported" | "worker-alive" | "not-final" }
+  | { action: "apply"; state: "SUCCESS" | "FAILURE" | "REVOKED"; events: Record<string, unknown>[]; lost: boolean };
+
+export interface DecideInput {
+  task: TaskRecord;
+  inspect: InspectView;
+  /** the backend's entry (null: none) */
+  meta: ResultMeta | null;
+  /** the registry's record of task.worker (undefined: unknown) */
+  worker: WorkerRecord | undefined;
+  /** unix seconds */
+  now: number;
+}
+
+/** Why the worker is considered lost, in words for the exception message. */
+function lostReason(t: TaskRecord, w: WorkerRecord | undefined): string {
+  const who = t.worker ?? "unknown worker";
+  const where = w ? "is offline" : "is unknown to this dashboard";
+  return `Worker ${who} ${where} and no worker reports task ${t.uuid} (${t.state}); the result backend has no result (reconciled by Petal)`;
+}
+
+export function decide(input: DecideInput): Decision {
+  const { task, inspect, meta, worker, now } = input;
+  if (inspect.held.has(task.uuid)) return { action: "keep", why: "reported" };
+  const hostname = task.worker ?? meta?.worker ?? null;
+  const alive = hostname !== null && (inspect.answered.has(hostname) || worker?.online === true);
+  const final = meta ? finalEvent(task, meta) : null;
+  if (final === null && alive) return { action: "keep", why: "worker-alive" };
+  // A retry was published as a new message of the same id: it is not lost, its next attempt will report.
+  if (final === null && meta?.status === "RETRY") return { action: "keep", why: "not-final" };
+  const host = hostname ?? "unknown@petal";
+  const eventTime = final ? Math.min(final.timestamp ?? now, now) : now;
+  const events: Record<string, unknown>[] = [];
+  if (!alive) events.push(offlineEvent(host, worker, now));
+  const base = { hostname: host, utcoffset: 0, pid: worker?.pid ?? 0, clock: 0 };
+  if (final) {
+    events.push({ ...base, uuid: task.uuid, ...final.fields, timestamp: eventTime, type: final.type });
+    return { action: "apply", state: final.state, events, lost: false };
+  }
+  const exception = `WorkerLostError(${pythonRepr(lostReason(task, worker))})`;
+  events.push({ ...base, uuid: task.uuid, exception, traceback: "", timestamp: now, type: "task-failed" });
+  return { action: "apply", state: "FAILURE", events, lost: true };
+}
+
+/** A worker-offline that keeps what the registry knew of the worker (the reducer overwrites these fields). */
+function offlineEvent(hostname: string, w: WorkerRecord | undefined, now: number): Record<string, unknown> {
+  const ev: Record<string, unknown> = {
+    hostname,
+    utcoffset: 0,
+    pid: w?.pid ?? 0,
+    clock: 0,
+    freq: w?.freq ?? 2,
+    active: 0,
+    processed: w?.processed ?? 0,
+    sw_ident: w?.sw_ident ?? "",
+    sw_ver: w?.sw_ver ?? "",
+    sw_sys: w?.sw_sys ?? "",
+    timestamp: now,
+    type: "worker-offline",
+  };
+  if (w?.loadavg) ev.loadavg = w.loadavg;
+  return ev;
+}
+
+interface FinalEvent {
+  type: "task-succeeded" | "task-failed" | "task-revoked";
+  state: "SUCCESS" | "FAILURE" | "REVOKED";
+  fields: Record<string, unknown>;
+  /** unix seconds from date_done, null when absent */
+  timestamp: number | null;
+}
+
+const HAS_OFFSET = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/** `date_done` (naive UTC in Celery 5) as unix seconds. */
+export function parseDateDone(v: unknown): number | null {
+  if (typeof v !== "string" || v === "") return null;
+  const ms = Date.parse(HAS_OFFSET.test(v) ? v : v + "Z");
+  return Number.isFinite(ms) ? ms / 1000 : null;
+}
+
+interface ExcInfo {
+  type: string;
+  args: unknown[];
+}
+
+function excInfo(result: unknown): ExcInfo | null {
+  if (!result || typeof result !== "object" || Array.isArray(result)) return null;
+  const r = result as Record<string, unknown>;
+  if (typeof r.exc_type !== "string" || r.exc_type === "") return null;
+  const msg = r.exc_message;
+  return { type: r.exc_type, args: Array.isArray(msg) ? msg : msg === undefined || msg === null ? [] : [msg] };
+}
+
+/** Python's repr of the stored exception, as task-failed carries it: `ValueError('boom')`. */
+export function exceptionRepr(result: unknown): string {
+  const e = excInfo(result);
+  if (!e) return result === null || result === undefined ? "Exception()" : `Exception(${pythonRepr(typeof result === "string" ? result : JSON.stringify(result))})`;
+  return `${e.type}(${e.args.map((a) => pythonRepr(a)).join(", ")})`;
+}
+
+/** The event a backend entry stands for, or null when it holds no final state. */
+export function finalEvent(task: TaskRecord, meta: ResultMeta): FinalEvent | null {
+  const timestamp = parseDateDone(meta.date_done);
+  switch (meta.status) {
+    case "SUCCESS": {
+      const runtime = timestamp !== null && task.started !== null ? Math.max(0, timestamp - task.started) : 0;
+      return { type: "task-succeeded", state: "SUCCESS", timestamp, fields: { result: resultRepr(meta.result), runtime } };
+    }
+    case "FAILURE":
+      return { type: "task-failed", state: "FAILURE", timestamp, fields: { exception: exceptionRepr(meta.result), traceback: meta.traceback ?? "" } };
+    case "REVOKED": {
+      const args = excInfo(meta.result)?.args.map(String).join(" ") ?? "";
+      return {
+        type: "task-revoked",
+        state: "REVOKED",
+        timestamp,
+        fields: { terminated: /terminated/i.test(args), signum: null, expired: /expired/i.test(args) },
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Celery's saferepr of the result, as task-succeeded carries it. */
+function resultRepr(v: unknown): string {
+  return pyRepr(v);
+}
