@@ -9,7 +9,10 @@
  * - time runs from the first enqueue to the moment the N-th completion is seen here: Petal and
  *   Celery counted by `task-succeeded` events (task.multi batches included) in a counter child
  *   process, BullMQ by its completed count, polled every POLL_MS;
- * - the server is flushed and the worker restarted between runs.
+ * - the server is flushed and the worker restarted between runs;
+ * - CPU is counted too, from the first enqueue to the N-th completion, summed over every process
+ *   of the system (client, worker, Redis, Petal's event counter): on a shared 2-core machine the
+ *   rate swings with whatever else runs, CPU per task much less.
  *
  * Flags: --tasks N (default: 30000), --only petal,celery,bullmq, --concurrency 1,16
  */
@@ -41,6 +44,52 @@ interface Row {
   tasks: number;
   seconds: number;
   rate: number;
+  /** CPU ms per 1000 tasks over all the system's processes (NaN when not measured) */
+  cpuPer1k: number;
+  /** the same by process, for the log */
+  cpuParts: string;
+}
+
+/** user + system CPU of a process so far, ms (Linux /proc; NaN elsewhere) */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces) start after the last ")".
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** Linux USER_HZ, the unit of /proc/<pid>/stat times (100 on every common build) */
+const CLOCK_TICKS = 100;
+
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function redisCpuMs(raw: Redis): Promise<number> {
+  const info = await raw.info("cpu");
+  const num = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return (num("used_cpu_user") + num("used_cpu_sys")) * 1000;
+}
+
+/** CPU meter over named parts (readers return cumulative ms); start() then stop(tasks). */
+function cpuMeter(parts: Record<string, () => number | Promise<number>>) {
+  const names = Object.keys(parts);
+  let start: number[] = [];
+  const read = () => Promise.all(names.map((k) => parts[k]()));
+  return {
+    start: async () => void (start = await read()),
+    stop: async (tasks: number): Promise<Pick<Row, "cpuPer1k" | "cpuParts">> => {
+      const end = await read();
+      const used = end.map((v, i) => v - start[i]);
+      const total = used.reduce((a, b) => a + b, 0);
+      return { cpuPer1k: (total * 1000) / tasks, cpuParts: names.map((k, i) => `${k} ${Math.round(used[i])}`).join(", ") + " ms" };
+    },
+  };
 }
 
 function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: number[] } {
@@ -131,6 +180,7 @@ async function countSucceeded(url: string, n: number) {
   });
   await ready;
   return {
+    pid: child.pid,
     expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} task-succeeded seen`),
     close: () => stopChild(child),
   };
@@ -155,20 +205,22 @@ async function windowed(n: number, send: (i: number) => Promise<unknown>): Promi
   await Promise.all(Array.from({ length: Math.min(SEND_WINDOW, n) }, lane));
 }
 
-async function benchPetal(url: string, c: number, n: number): Promise<Row> {
+async function benchPetal(url: string, raw: Redis, c: number, n: number): Promise<Row> {
   const worker = await startChild(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), "--import", "tsx", path.join(benchDir, "petal-worker.ts"), url, String(c)], {}, root, /^ready$/m);
   const counter = await countSucceeded(url, n);
   const broker = new RedisBroker(url, { onError: () => undefined });
   const results = new RedisResultBackend(url);
   await broker.connect();
   const client = new Client({ broker, results });
+  const cpu = cpuMeter({ client: ownCpuMs, worker: () => procCpuMs(worker.proc.pid), redis: () => redisCpuMs(raw), counter: () => procCpuMs(counter.pid) });
   try {
+    await cpu.start();
     const t0 = performance.now();
     const finished = counter.expect();
     await windowed(n, () => client.sendTask("bench.noop"));
     process.stderr.write(`(enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s) `);
     const seconds = ((await finished) - t0) / 1000;
-    return { system: "Petal (TS)", concurrency: c, tasks: n, seconds, rate: n / seconds };
+    return { system: "Petal (TS)", concurrency: c, tasks: n, seconds, rate: n / seconds, ...(await cpu.stop(n)) };
   } finally {
     await worker.stop();
     await Promise.allSettled([counter.close(), broker.close(), results.close()]);
@@ -202,7 +254,7 @@ async function benchCelery(url: string, c: number, n: number): Promise<Row> {
     const finished = counter.expect();
     await started;
     const seconds = ((await finished) - start) / 1000;
-    return { system: "Celery 5 prefork", concurrency: c, tasks: n, seconds, rate: n / seconds };
+    return { system: "Celery 5 prefork", concurrency: c, tasks: n, seconds, rate: n / seconds, cpuPer1k: NaN, cpuParts: "" };
   } finally {
     await worker.stop();
     await counter.close();
@@ -221,12 +273,14 @@ async function onlineWaiter(url: string): Promise<{ seen: Promise<void> }> {
   return { seen: seen.finally(() => void sub.close().then(() => broker.close())) };
 }
 
-async function benchBullmq(url: string, c: number, n: number): Promise<Row> {
+async function benchBullmq(url: string, raw: Redis, c: number, n: number): Promise<Row> {
   const worker = await startChild(process.execPath, ["--import", "tsx", path.join(benchDir, "bullmq-worker.ts"), url, String(c)], {}, root, /^ready$/m);
   const { hostname, port } = new URL(url);
   const queue = new Queue("bench", { connection: { host: hostname, port: Number(port) } });
+  const cpu = cpuMeter({ client: ownCpuMs, worker: () => procCpuMs(worker.proc.pid), redis: () => redisCpuMs(raw) });
   try {
     await queue.waitUntilReady();
+    await cpu.start();
     const t0 = performance.now();
     let done = 0;
     let lastProgress = Date.now();
@@ -247,7 +301,7 @@ async function benchBullmq(url: string, c: number, n: number): Promise<Row> {
     await windowed(n, () => queue.add("noop", {}));
     process.stderr.write(`(enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s) `);
     const seconds = ((await finished) - t0) / 1000;
-    return { system: `BullMQ ${bullmqVersion()}`, concurrency: c, tasks: n, seconds, rate: n / seconds };
+    return { system: `BullMQ ${bullmqVersion()}`, concurrency: c, tasks: n, seconds, rate: n / seconds, ...(await cpu.stop(n)) };
   } finally {
     await worker.stop();
     await queue.close();
@@ -265,11 +319,15 @@ function bullmqVersion(): string {
 
 function printTable(rows: Row[]): void {
   const bull = new Map(rows.filter((r) => r.system.startsWith("BullMQ")).map((r) => [r.concurrency, r.rate]));
-  const lines = ["| system | concurrency | tasks | seconds | tasks/s | vs BullMQ |", "|---|---:|---:|---:|---:|---:|"];
+  const bullCpu = new Map(rows.filter((r) => r.system.startsWith("BullMQ")).map((r) => [r.concurrency, r.cpuPer1k]));
+  const lines = ["| system | concurrency | tasks | seconds | tasks/s | vs BullMQ | CPU ms / 1k tasks | CPU vs BullMQ |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
   for (const r of rows) {
     const b = bull.get(r.concurrency);
     const ratio = b ? `${(r.rate / b).toFixed(2)}x` : "n/a";
-    lines.push(`| ${r.system} | ${r.concurrency} | ${r.tasks} | ${r.seconds.toFixed(2)} | ${Math.round(r.rate)} | ${ratio} |`);
+    const bc = bullCpu.get(r.concurrency);
+    const cpu = Number.isFinite(r.cpuPer1k) ? String(Math.round(r.cpuPer1k)) : "n/a";
+    const cpuRatio = bc && Number.isFinite(r.cpuPer1k) && Number.isFinite(bc) ? `${(r.cpuPer1k / bc).toFixed(2)}x` : "n/a";
+    lines.push(`| ${r.system} | ${r.concurrency} | ${r.tasks} | ${r.seconds.toFixed(2)} | ${Math.round(r.rate)} | ${ratio} | ${cpu} | ${cpuRatio} |`);
   }
   console.log(lines.join("\n"));
   const petal = new Map(rows.filter((r) => r.system.startsWith("Petal")).map((r) => [r.concurrency, r.rate]));
@@ -303,12 +361,12 @@ async function main(): Promise<void> {
         const cpu = (await raw.info("cpu")).match(/used_cpu_(sys|user):[\d.]+/g);
         process.stderr.write(`\n${info.replace(/usec_per_call=[^,]+,|rejected_calls=0,failed_calls=0/g, "")}\n${cpu?.join(" ")}\n`);
       }
-      process.stderr.write(`${Math.round(row.rate)} tasks/s\n`);
+      process.stderr.write(`${Math.round(row.rate)} tasks/s${row.cpuParts ? ` (CPU: ${row.cpuParts})` : ""}\n`);
       rows.push(row);
     };
     for (const c of conc) {
-      if (only.has("petal")) await run(`Petal c=${c}`, () => benchPetal(server.url, c, tasks));
-      if (only.has("bullmq")) await run(`BullMQ c=${c}`, () => benchBullmq(server.url, c, tasks));
+      if (only.has("petal")) await run(`Petal c=${c}`, () => benchPetal(server.url, raw, c, tasks));
+      if (only.has("bullmq")) await run(`BullMQ c=${c}`, () => benchBullmq(server.url, raw, c, tasks));
     }
     if (only.has("celery")) {
       const noCelery = requireCelery();

@@ -12,6 +12,7 @@ import { format } from "node:util";
 import { Command, CommanderError, Option } from "commander";
 import { createBroker } from "../lib/broker/index";
 import { MemoryResultBackend } from "../lib/broker/memory/results";
+import { RedisBroker } from "../lib/broker/redis/index";
 import { RedisResultBackend } from "../lib/broker/redis/results";
 import type { Broker, ResultBackend } from "../lib/broker/types";
 import { AsyncPool, loadApp, resolveAppUrl, ThreadPool, type ExecutionPool, type PoolKind } from "../lib/engine/pool/index";
@@ -186,8 +187,11 @@ export interface RunningWorker {
   stop(opts?: { graceful?: boolean }): Promise<void>;
 }
 
-function createResults(url: string): ResultBackend {
+function createResults(url: string, broker: Broker, brokerUrl: string): ResultBackend {
   if (url.startsWith("memory://")) return new MemoryResultBackend();
+  // Results on the broker's own Redis share its command connection: a loop turn's acks, events
+  // and result stores then leave in one socket write.
+  if (broker instanceof RedisBroker && url === brokerUrl) return new RedisResultBackend(url, { shareConnection: broker });
   return new RedisResultBackend(url);
 }
 
@@ -204,7 +208,7 @@ export async function startWorker(
   const logger = deps.logger ?? workerLogger(config.logLevel);
   const ownBroker = !deps.broker;
   const broker = deps.broker ?? createBroker(config.broker);
-  const results = deps.results ?? createResults(config.results);
+  const results = deps.results ?? createResults(config.results, broker, config.broker);
   const pool: ExecutionPool =
     config.pool === "threads" ? new ThreadPool({ app: config.app, onError: (m, e) => logger.error(m, e) }) : new AsyncPool();
   const worker = new Worker({

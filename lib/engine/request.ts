@@ -34,7 +34,10 @@ export class Request {
   acknowledged = false;
   private settled = false;
   timer: ReturnType<typeof setTimeout> | null = null;
+  /** made on demand (ctx.signal, a time limit, an interrupt) */
   controller: AbortController | null = null;
+  softTimer: ReturnType<typeof setTimeout> | null = null;
+  hardTimer: ReturnType<typeof setTimeout> | null = null;
   /** set while active: stops the run (hard limit, terminate, shutdown) */
   interrupt: ((i: Interrupt) => void) | null = null;
   /** resolves when the run is over (active requests only) */

@@ -21,6 +21,7 @@ import {
   WorkerLostError,
 } from "./errors";
 import { autoretryCountdown, type RegisteredTask, type TaskContext } from "./registry";
+import type { Outcome } from "./pool/types";
 import type { Interrupt, Request } from "./request";
 import { isoUtc, naiveUtcIso, toEpochMs } from "./time";
 import type { WorkerCore } from "./worker-core";
@@ -45,7 +46,12 @@ function timeLimitsFor(w: WorkerCore, req: Request, task: RegisteredTask): [numb
   return [soft, hard];
 }
 
-function makeContext(w: WorkerCore, req: Request, task: RegisteredTask, signal: AbortSignal): TaskContext {
+/** The AbortController behind ctx.signal, made only when someone asks for the signal or aborts it. */
+function controllerOf(req: Request): AbortController {
+  return (req.controller ??= new AbortController());
+}
+
+function makeContext(w: WorkerCore, req: Request, task: RegisteredTask): TaskContext {
   return {
     id: req.id,
     name: req.name,
@@ -53,7 +59,10 @@ function makeContext(w: WorkerCore, req: Request, task: RegisteredTask, signal: 
     kwargs: req.msg.kwargs,
     retries: req.retries,
     hostname: w.hostname,
-    signal,
+    // A getter: most handlers never look, and a controller per task was a large share of GC.
+    get signal(): AbortSignal {
+      return controllerOf(req).signal;
+    },
     eta: req.eta,
     expires: req.expires,
     parentId: req.parentId,
@@ -93,28 +102,29 @@ export async function runRequest(w: WorkerCore, req: Request): Promise<void> {
   }
   const acksLate = task.options.acksLate;
   const [soft, hard] = timeLimitsFor(w, req, task);
-  const controller = new AbortController();
-  let interrupt!: (i: Interrupt) => void;
-  const interrupted = new Promise<Interrupt>((resolve) => (interrupt = resolve));
-  req.controller = controller;
-  req.interrupt = interrupt;
   req.timeStart = Date.now() / 1000;
-  const ctx = makeContext(w, req, task, controller.signal);
+  const ctx = makeContext(w, req, task);
   const t0 = performance.now();
   void w.sendTaskEvent("task-started", { uuid: req.id });
   if (!acksLate) req.ack().catch((err) => w.reportError("ack", err));
 
-  const softTimer = soft !== null ? setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft * 1000) : null;
-  const hardTimer = hard !== null ? setTimeout(() => interrupt({ kind: "hard", seconds: hard }), hard * 1000) : null;
-  const result = await Promise.race([w.opts.pool.apply(task, ctx), interrupted]);
-  if (softTimer) clearTimeout(softTimer);
-  if (hardTimer) clearTimeout(hardTimer);
+  // The handler's outcome or an interrupt, whichever comes first (one promise, not a race of two).
+  const result = await new Promise<Outcome | Interrupt>((resolve) => {
+    req.interrupt = resolve;
+    w.opts.pool.apply(task, ctx).then(resolve, (error: unknown) => resolve({ ok: false, error }));
+    if (soft !== null) req.softTimer = setTimeout(() => controllerOf(req).abort(new SoftTimeLimitExceeded(soft)), soft * 1000);
+    if (hard !== null) req.hardTimer = setTimeout(() => resolve({ kind: "hard", seconds: hard }), hard * 1000);
+  });
+  if (req.softTimer) clearTimeout(req.softTimer);
+  if (req.hardTimer) clearTimeout(req.hardTimer);
+  req.softTimer = req.hardTimer = null;
   req.interrupt = null;
   const runtime = (performance.now() - t0) / 1000;
 
   if ("kind" in result) {
     // The handler's promise is abandoned; whatever it settles with later is ignored.
     const reason = abortReason(result);
+    const controller = controllerOf(req);
     if (!controller.signal.aborted) controller.abort(reason);
     w.opts.pool.abandon(ctx, reason); // a threads pool kills the thread: the handler may never yield
     if (w.dead) return;

@@ -11,7 +11,8 @@ const [url, conc] = process.argv.slice(2);
 if (!url || !conc) throw new Error("usage: petal-worker.ts <redis-url> <concurrency>");
 
 const broker = new RedisBroker(url);
-const results = new RedisResultBackend(url);
+// Same server: results share the broker's command connection (one socket write per loop turn).
+const results = new RedisResultBackend(url, { shareConnection: broker });
 const registry = new TaskRegistry();
 registry.register("bench.noop", async () => null);
 await broker.connect();

@@ -1,10 +1,11 @@
 /**
  * A consumer on Redis, as a Celery worker does it: pop from every queue's priority lists (lower
- * step first), record the deliveries in `unacked`/`unacked_index` in one script, then hand them
- * out. Throughput: while messages are waiting, one Lua call pops as many as prefetch allows and
- * one atomic script records them all (kombu pays a BRPOP and a MULTI per message); only an empty queue
- * blocks in BRPOP (1 s timeout, like kombu) on the consumer's own connection. Acks made in the
- * same turn of the event loop share one script call. Changing the queue set or cancelling interrupts
+ * step first), record the deliveries in `unacked`/`unacked_index`, then hand them out.
+ * Throughput: while messages are waiting, one script per loop turn on the shared, auto-pipelined
+ * command connection sends this turn's acks, pops as many as prefetch allows and records them
+ * (kombu pays a BRPOP and a MULTI per message), so a worker's acks, pops, events and result
+ * stores of one turn leave in one socket write. Only an empty queue blocks in BRPOP (1 s timeout,
+ * like kombu) on the consumer's own connection. Changing the queue set or cancelling interrupts
  * a pending BRPOP with CLIENT UNBLOCK so it takes effect at once. Errors (a Redis restart) are
  * retried with backoff; the loop never crashes or spins.
  */
@@ -14,7 +15,10 @@ import type { Envelope } from "../../protocol/types";
 import type { ConsumeOptions, Consumer, Delivery } from "../types";
 import { endConnection } from "./connection";
 import type { KeyMap } from "./keys";
-import { restoreEntry, unackedValue } from "./unacked";
+import { scriptCommands as unackedCommands } from "./scripts";
+import { atTurnEnd } from "./turn";
+import { RedisDelivery } from "./delivery";
+import { unackedValue } from "./unacked";
 
 /** Consumer prefetch when ConsumeOptions.prefetch is not given (default: 4). 0 = unlimited. */
 export const DEFAULT_PREFETCH = 4;
@@ -25,64 +29,6 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
 /** Most messages one non-blocking pop takes, whatever the prefetch (default: 256). */
 export const MAX_POP_BATCH = 256;
-
-/**
- * Pop up to ARGV[1] messages, draining the lists in KEYS order (priority order), atomically so
- * no other consumer can interleave; returns [key, message, key, message, …]. Plain RPOP in a
- * loop rather than LMPOP/RPOP count so it also runs on Redis < 7.
- */
-const POP_BATCH_LUA = `
-local need = tonumber(ARGV[1])
-local out = {}
-for i = 1, #KEYS do
-  while need > 0 do
-    local v = redis.call('RPOP', KEYS[i])
-    if not v then break end
-    out[#out + 1] = KEYS[i]
-    out[#out + 1] = v
-    need = need - 1
-  end
-  if need == 0 then break end
-end
-return out`;
-
-/**
- * What kombu's MULTI does (ZADD unacked_index + HSET unacked, or ZREM + HDEL on ack), as one
- * script: as atomic, but an EVALSHA joins the command connection's auto-pipeline where a MULTI
- * costs a socket write of its own. Per-entry calls keep clear of Lua's unpack() limit.
- */
-const RECORD_UNACKED_LUA = `
-for i = 2, #ARGV, 2 do
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-end
-return 1`;
-const ACK_LUA = `
-for i = 1, #ARGV do
-  redis.call('ZREM', KEYS[1], ARGV[i])
-  redis.call('HDEL', KEYS[2], ARGV[i])
-end
-return 1`;
-
-type UnackedCommands = Redis & {
-  petalRecordUnacked(index: string, hash: string, score: number, ...tagValue: string[]): Promise<number>;
-  petalAck(index: string, hash: string, ...tags: string[]): Promise<number>;
-};
-
-/**
- * Define the unacked scripts on the command connection. Call it once right after creating the
- * connection: an auto-pipeline opened before the definition would not know the commands.
- */
-export function defineUnackedCommands(cmd: Redis): void {
-  cmd.defineCommand("petalRecordUnacked", { numberOfKeys: 2, lua: RECORD_UNACKED_LUA });
-  cmd.defineCommand("petalAck", { numberOfKeys: 2, lua: ACK_LUA });
-}
-
-function unackedCommands(cmd: Redis): UnackedCommands {
-  return cmd as UnackedCommands;
-}
-
-type PopConnection = Redis & { petalPopBatch(numKeys: number, ...args: (string | number)[]): Promise<string[]> };
 
 export type ErrorSink = (err: unknown, where: string) => void;
 
@@ -106,6 +52,24 @@ function checkPrefetch(n: number): number {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** One popped message: its list key, raw text, and its delivery tag when the pop already recorded it as unacked. */
+interface Popped {
+  key: string;
+  raw: string;
+  recordedTag: string | null;
+}
+
+interface Accepted {
+  key: string;
+  raw: string;
+  queue: string;
+  envelope: Envelope;
+  tag: string;
+  exchange: string;
+  routingKey: string;
+  recorded: boolean;
+}
+
 export class RedisConsumer implements Consumer {
   private readonly list: string[] = [];
   private prefetch: number;
@@ -119,8 +83,13 @@ export class RedisConsumer implements Consumer {
   /** list key → queue name, rebuilt when the queue set changes */
   private listToQueue = new Map<string, string>();
   private brpopKeys: string[] = [];
+  /** per brpopKeys entry: its queue name as a JSON string (the turn script's unacked values) */
+  private brpopQueueJson: string[] = [];
   private ackTags: string[] = [];
   private ackFlush: Promise<void> | null = null;
+  private ackResolve: (() => void) | null = null;
+  /** the loop will run a turn in this check phase: the acks queued until then ride along */
+  private turnSoon = false;
 
   constructor(
     private readonly host: ConsumerHost,
@@ -133,7 +102,6 @@ export class RedisConsumer implements Consumer {
     this.rebuildKeys();
     for (const q of this.list) void host.declare(q).catch((e) => host.onError(e, "declare queue"));
     this.conn = host.blockingConnection();
-    this.conn.defineCommand("petalPopBatch", { lua: POP_BATCH_LUA });
     this.conn.on("close", () => (this.clientId = null));
     this.done = this.loop();
   }
@@ -193,8 +161,14 @@ export class RedisConsumer implements Consumer {
     this.listToQueue = map;
     // kombu's order: every queue's step 0 list before any step 3 list, and so on.
     const keys: string[] = [];
-    for (let step = 0; step < 4; step++) for (const q of this.list) keys.push(this.host.keys.lists(q)[step]);
+    const names: string[] = [];
+    for (let step = 0; step < 4; step++)
+      for (const q of this.list) {
+        keys.push(this.host.keys.lists(q)[step]);
+        names.push(JSON.stringify(q));
+      }
     this.brpopKeys = keys;
+    this.brpopQueueJson = names;
   }
 
   private poke(): void {
@@ -223,26 +197,36 @@ export class RedisConsumer implements Consumer {
     try {
       while (!this.cancelled) {
         if (this.list.length === 0 || this.full()) {
+          this.flushAcks(true);
           await this.idle();
-          // Let the rest of this loop turn settle too: slots freed together are refilled by one pop.
-          await new Promise<void>((r) => setImmediate(r));
           continue;
         }
-        let popped: string[] = [];
+        // Wait for the end of this loop turn: slots freed together are refilled by one pop, and
+        // the acks, events and results of the turn travel in the same write.
+        this.turnSoon = true;
+        await new Promise<void>((r) => atTurnEnd(this.host.cmd, r));
+        this.turnSoon = false;
+        if (this.cancelled || this.list.length === 0 || this.full()) continue;
+        let popped: Popped[] = [];
         try {
-          if (this.clientId === null) this.clientId = Number(await this.conn.call("CLIENT", "ID"));
-          if (this.cancelled) break;
           if (tryBatch) {
             const want = this.want();
-            popped = await this.popBatch(want);
+            popped = await this.turn(want);
             // A short batch emptied the lists: the next round blocks at once.
-            if (popped.length / 2 < want) tryBatch = false;
+            if (popped.length < want) tryBatch = false;
+          } else {
+            this.flushAcks(true);
           }
-          if (popped.length === 0) {
+          if (popped.length === 0 && !this.cancelled) {
+            if (this.clientId === null) this.clientId = Number(await this.conn.call("CLIENT", "ID"));
+            if (this.cancelled) break;
             this.blocking = true;
-            popped = (await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S)) ?? [];
+            const got = await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S);
             // One arrived: more of a burst may be waiting behind it.
-            if (popped.length > 0) tryBatch = true;
+            if (got) {
+              popped = [{ key: got[0], raw: got[1], recordedTag: null }];
+              tryBatch = true;
+            }
           }
           backoff = 0;
         } catch (err) {
@@ -256,6 +240,7 @@ export class RedisConsumer implements Consumer {
         if (popped.length > 0) await this.handleBatch(popped);
       }
     } finally {
+      this.flushAcks(true);
       await endConnection(this.conn);
     }
   }
@@ -265,36 +250,69 @@ export class RedisConsumer implements Consumer {
     return this.prefetch === 0 ? MAX_POP_BATCH : Math.min(MAX_POP_BATCH, this.prefetch - this.unsettled);
   }
 
-  private popBatch(want: number): Promise<string[]> {
-    if (want <= 0) return Promise.resolve([]);
-    return (this.conn as PopConnection).petalPopBatch(this.brpopKeys.length, ...this.brpopKeys, want);
+  /** The turn script: this turn's acks, then pop (and record) up to `want` messages. */
+  private async turn(want: number): Promise<Popped[]> {
+    const acks = this.takeAcks();
+    const { keys } = this.host;
+    const tags = acks ? acks.tags : [];
+    let reply: (string | number)[];
+    try {
+      reply = await unackedCommands(this.host.cmd).petalTurn(
+        2 + this.brpopKeys.length,
+        keys.unackedIndex,
+        keys.unacked,
+        ...this.brpopKeys,
+        Date.now() / 1000,
+        Math.max(0, want),
+        tags.length,
+        ...tags,
+        ...this.brpopQueueJson,
+      );
+    } catch (err) {
+      // The acks are lost with the call: their entries stay in unacked and are restored later.
+      if (tags.length > 0) this.host.onError(err, "ack");
+      throw err;
+    } finally {
+      acks?.resolve();
+    }
+    const out: Popped[] = [];
+    for (let i = 0; i + 2 < reply.length; i += 3) {
+      const tag = String(reply[i + 2]);
+      out.push({ key: this.brpopKeys[Number(reply[i]) - 1], raw: String(reply[i + 1]), recordedTag: tag === "" ? null : tag });
+    }
+    return out;
   }
 
-  /** Record every popped message as unacked in one atomic script, then deliver them in pop order. */
-  private async handleBatch(popped: string[]): Promise<void> {
-    const accepted: { key: string; raw: string; queue: string; envelope: Envelope; tag: string; value: string }[] = [];
-    for (let i = 0; i < popped.length; i += 2) {
-      const a = this.accept(popped[i], popped[i + 1]);
-      if (a) accepted.push({ key: popped[i], raw: popped[i + 1], ...a });
+  /** Deliver a popped batch in pop order; messages the script could not record are recorded here first. */
+  private async handleBatch(popped: Popped[]): Promise<void> {
+    const accepted: Accepted[] = [];
+    let unrecorded = 0;
+    for (const p of popped) {
+      const a = this.accept(p);
+      if (!a) continue;
+      accepted.push(a);
+      if (!a.recorded) unrecorded++;
     }
     if (accepted.length === 0) return;
-    const keys = this.host.keys;
-    const now = Date.now() / 1000;
-    const fields: string[] = [];
-    for (const a of accepted) fields.push(a.tag, a.value);
-    try {
-      await unackedCommands(this.host.cmd).petalRecordUnacked(keys.unackedIndex, keys.unacked, now, ...fields);
-    } catch (err) {
-      // Could not record them as unacked: put them back (last popped first, so the first is served next).
-      this.host.onError(err, "record unacked");
-      for (let i = accepted.length - 1; i >= 0; i--) await this.giveBack(accepted[i].key, accepted[i].raw);
-      return;
+    let deliver = accepted;
+    if (unrecorded > 0) {
+      const keys = this.host.keys;
+      const fields: string[] = [];
+      for (const a of accepted) if (!a.recorded) fields.push(a.tag, unackedValue(a.raw, a.exchange, a.routingKey));
+      try {
+        await unackedCommands(this.host.cmd).petalRecordUnacked(keys.unackedIndex, keys.unacked, Date.now() / 1000, ...fields);
+      } catch (err) {
+        // Could not record them as unacked: put them back (last popped first, so the first is served next).
+        this.host.onError(err, "record unacked");
+        for (let i = accepted.length - 1; i >= 0; i--) if (!accepted[i].recorded) await this.giveBack(accepted[i].key, accepted[i].raw, null);
+        deliver = accepted.filter((a) => a.recorded);
+      }
     }
-    for (const a of accepted) {
+    for (const a of deliver) {
       const di = a.envelope.properties.delivery_info;
       const redelivered = a.envelope.headers.redelivered === true || di.redelivered === true;
       this.unsettled++;
-      const d = new RedisDelivery(this, a.queue, a.envelope, a.tag, redelivered, a.value);
+      const d = new RedisDelivery(this, a.queue, a.envelope, a.tag, redelivered, a.raw, a.exchange, a.routingKey);
       try {
         this.onDelivery(d);
       } catch (err) {
@@ -303,16 +321,20 @@ export class RedisConsumer implements Consumer {
     }
   }
 
-  private async giveBack(key: string, raw: string): Promise<void> {
-    await this.host.cmd.rpush(key, raw).catch((e) => this.host.onError(e, "return message"));
+  /** Push a popped message back where it came from (served next); a recorded one leaves unacked in the same step. */
+  private async giveBack(key: string, raw: string, recordedTag: string | null): Promise<void> {
+    const { cmd, keys } = this.host;
+    const op = recordedTag === null ? cmd.rpush(key, raw) : cmd.multi().rpush(key, raw).zrem(keys.unackedIndex, recordedTag).hdel(keys.unacked, recordedTag).exec();
+    await op.catch((e) => this.host.onError(e, "return message"));
   }
 
   /** Parse one popped message; null when it went back (queue dropped, cancelling) or was rejected. */
-  private accept(key: string, raw: string): { queue: string; envelope: Envelope; tag: string; value: string } | null {
+  private accept(p: Popped): Accepted | null {
+    const { key, raw, recordedTag } = p;
     const queue = this.listToQueue.get(key);
     if (queue === undefined || this.cancelled) {
       // Popped for a queue we no longer consume (or while cancelling): hand it back to be served next.
-      void this.giveBack(key, raw);
+      void this.giveBack(key, raw, recordedTag);
       return null;
     }
     let envelope: Envelope;
@@ -321,6 +343,8 @@ export class RedisConsumer implements Consumer {
       if (!envelope.properties.delivery_info || typeof envelope.properties.delivery_info !== "object")
         envelope.properties.delivery_info = { exchange: "", routing_key: queue };
     } catch (err) {
+      // The script's JSON reader took it, ours did not: it must not linger in unacked either.
+      if (recordedTag !== null) void this.ack(recordedTag);
       this.host.rejectMessage(queue, raw, err);
       return null;
     }
@@ -330,84 +354,46 @@ export class RedisConsumer implements Consumer {
     const exchange = typeof di.exchange === "string" ? di.exchange : "";
     // The anonymous exchange routes by queue name: record where it really came from.
     const routingKey = exchange === "" || typeof di.routing_key !== "string" ? queue : di.routing_key;
-    return { queue, envelope, tag, value: unackedValue(raw, exchange, routingKey) };
+    return { key, raw, queue, envelope, tag: recordedTag ?? tag, exchange, routingKey, recorded: recordedTag !== null };
   }
 
   /** @internal queue an ack; acks made in the same event-loop turn go out in one atomic script */
   ack(tag: string): Promise<void> {
     this.ackTags.push(tag);
     if (!this.ackFlush) {
-      this.ackFlush = new Promise<void>((resolve) =>
-        setImmediate(() => {
-          const tags = this.ackTags;
-          this.ackTags = [];
-          this.ackFlush = null;
-          const { cmd, keys } = this.host;
-          unackedCommands(cmd)
-            .petalAck(keys.unackedIndex, keys.unacked, ...tags)
-            // Never reject (callers `void` it): the entries stay in unacked and are restored after the visibility timeout.
-            .catch((err) => this.host.onError(err, "ack"))
-            .finally(resolve);
-        }),
-      );
+      this.ackFlush = new Promise<void>((resolve) => {
+        this.ackResolve = resolve;
+        atTurnEnd(this.host.cmd, () => this.flushAcks(false));
+      });
     }
     return this.ackFlush;
+  }
+
+  private takeAcks(): { tags: string[]; resolve: () => void } | null {
+    const resolve = this.ackResolve;
+    if (this.ackTags.length === 0 || !resolve) return null;
+    const tags = this.ackTags;
+    this.ackTags = [];
+    this.ackFlush = null;
+    this.ackResolve = null;
+    return { tags, resolve };
+  }
+
+  /** Send the queued acks on their own, unless the loop's turn script is about to take them. */
+  private flushAcks(now: boolean): void {
+    if (!now && this.turnSoon && !this.cancelled) return;
+    const acks = this.takeAcks();
+    if (!acks) return;
+    const { cmd, keys } = this.host;
+    unackedCommands(cmd)
+      .petalAck(keys.unackedIndex, keys.unacked, ...acks.tags)
+      // Never reject (callers `void` it): the entries stay in unacked and are restored after the visibility timeout.
+      .catch((err) => this.host.onError(err, "ack"))
+      .finally(acks.resolve);
   }
 
   /** @internal */
   get hostRef(): ConsumerHost {
     return this.host;
-  }
-}
-
-class RedisDelivery implements Delivery {
-  private settled = false;
-
-  constructor(
-    private readonly consumer: RedisConsumer,
-    readonly queue: string,
-    readonly envelope: Envelope,
-    readonly deliveryTag: string,
-    readonly redelivered: boolean,
-    /** exactly what we stored in `unacked`, to requeue our own copy, not the caller's object */
-    private readonly stored: string,
-  ) {}
-
-  /** false when already settled or the broker is closed (then the call is a no-op) */
-  private settle(): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    if (this.consumer.hostRef.isClosed()) {
-      this.consumer.release();
-      return false;
-    }
-    return true;
-  }
-
-  async ack(): Promise<void> {
-    if (!this.settle()) return;
-    // The slot frees at once: the ZREM/HDEL follow on the same connection, so a delivery popped
-    // next is recorded after this one is settled, and nothing can overtake an ack.
-    const done = this.consumer.ack(this.deliveryTag);
-    this.consumer.release();
-    await done;
-  }
-
-  reject(): Promise<void> {
-    return this.ack();
-  }
-
-  async requeue(): Promise<void> {
-    if (!this.settle()) return;
-    const { cmd, keys } = this.consumer.hostRef;
-    // RPUSH: the consumer end of the list, so it is served next (the Delivery contract). The
-    // prefetch slot frees only afterwards, or our own next BRPOP could overtake the push.
-    try {
-      await restoreEntry(cmd, keys, this.deliveryTag, this.stored, false);
-    } catch (err) {
-      this.consumer.hostRef.onError(err, "requeue");
-    } finally {
-      this.consumer.release();
-    }
   }
 }

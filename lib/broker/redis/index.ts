@@ -11,13 +11,15 @@ import { LamportClock } from "../../protocol/events";
 import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
 import { BrokerClosedError } from "../errors";
 import { clipRaw, DEAD_LETTERS_KEPT } from "../types";
-import type { BroadcastOptions, Broker, BrokerCapabilities, BrokerStatus, ConsumeOptions, Consumer, DeadLetterEntry, DeadLetterList, Delivery, IncomingControl, PublishOptions, QueueLength, RawEventBatch, Subscription } from "../types";
-import { type ConsumerHost, defineUnackedCommands, type ErrorSink, RedisConsumer } from "./consumer";
+import type { BroadcastOptions, Broker, BrokerCapabilities, BrokerStatus, ConsumeOptions, Consumer, DeadLetterEntry, DeadLetterList, Delivery, EventStreamOptions, IncomingControl, PublishOptions, QueueLength, RawEventBatch, SubscribeEventsOptions, Subscription } from "../types";
+import { type ConsumerHost, type ErrorSink, RedisConsumer } from "./consumer";
+import { defineScripts } from "./scripts";
 import { bindingMember, escapeGlob, KeyMap, parseBindingMember, PRIORITY_STEPS, priorityStep } from "./keys";
 import { RedisPubSub } from "./pubsub";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, type RestoreOptions, restoreStale, routingKeyOfUnacked } from "./unacked";
 import { parseRedisUrl } from "./url";
 import { endConnection, quitConnection } from "./connection";
+import { DEFAULT_EVENT_STREAM_MAXLEN, type EventStreamConfig, eventStreamKey, resolveStart, StreamReader, streamTail } from "./stream";
 
 export { DEFAULT_PREFETCH, BRPOP_TIMEOUT_S } from "./consumer";
 export { DEFAULT_BROADCAST_TIMEOUT_MS } from "./pubsub";
@@ -25,6 +27,7 @@ export { DEFAULT_VISIBILITY_TIMEOUT_S, type RestoreOptions } from "./unacked";
 export { parseRedisUrl, type ParsedRedisUrl } from "./url";
 export { RedisResultBackend, type RedisResultBackendOptions, DEFAULT_RESULT_TTL_S, parseResultMeta } from "./results";
 export { SEP as KOMBU_SEP, KeyMap } from "./keys";
+export { DEFAULT_EVENT_STREAM_MAXLEN, eventStreamKey } from "./stream";
 
 export interface RedisBrokerOptions {
   /** Celery's `global_keyprefix`, put before every key and channel (default: "") */
@@ -37,6 +40,12 @@ export interface RedisBrokerOptions {
   onError?: ErrorSink;
   /** extra ioredis options (tests, TLS certificates) */
   redis?: Partial<RedisOptions>;
+  /**
+   * published events are also appended to `<prefix>petal.events`, trimmed to about this many
+   * entries (XADD MAXLEN ~), so a dashboard resumes after a restart; 0 = pub/sub only
+   * (default: 100000)
+   */
+  eventStreamMaxLen?: number;
 }
 
 /** Count per queue of unacked entries is read from the hash only when it is at most this big (default: 10000). */
@@ -53,12 +62,17 @@ export class RedisBroker implements Broker, ConsumerHost {
   readonly onError: ErrorSink;
   readonly clock = new LamportClock();
   readonly visibilityTimeout: number;
+  /** where published events are also appended; null when eventStreamMaxLen is 0 */
+  readonly eventStream: EventStreamConfig | null;
   /** task messages popped that were not kombu envelopes (dropped) */
   rejectedMessages = 0;
   private readonly options: RedisOptions;
   private sub: Redis | null = null;
   private readonly pubsub: RedisPubSub;
   private readonly consumers = new Set<RedisConsumer>();
+  private readonly streamReaders = new Set<StreamReader>();
+  /** undecodable entries of closed stream readers */
+  private streamRejected = 0;
   /** every connection not yet ended, so close() can wait until all sockets are gone */
   private readonly conns = new Set<Redis>();
   private readonly declared = new Set<string>();
@@ -74,11 +88,14 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.keys = new KeyMap(opts.globalKeyprefix ?? "", parsed.db);
     this.visibilityTimeout = opts.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT_S;
     this.restoreIntervalMs = opts.restoreIntervalMs ?? 60_000;
+    const maxLen = opts.eventStreamMaxLen ?? DEFAULT_EVENT_STREAM_MAXLEN;
+    if (!Number.isInteger(maxLen) || maxLen < 0) throw new RangeError(`eventStreamMaxLen must be a non-negative integer (got ${String(maxLen)})`);
+    this.eventStream = maxLen > 0 ? { key: eventStreamKey(this.keys.prefix), maxLen } : null;
     this.onError = opts.onError ?? ((err, where) => console.error(`redis broker (${this.url}): ${where} failed`, err));
     this.options = { retryStrategy, lazyConnect: true, ...parsed.options, ...opts.redis };
     // Commands of one tick leave in one socket write: a write per command cost more CPU than the work.
     this.cmd = this.connection("command", { enableAutoPipelining: true });
-    defineUnackedCommands(this.cmd);
+    defineScripts(this.cmd);
     this.cmd.on("ready", () => this.emitStatus("connected"));
     this.cmd.on("reconnecting", () => this.emitStatus("reconnecting"));
     this.cmd.on("end", () => this.emitStatus("disconnected"));
@@ -87,7 +104,9 @@ export class RedisBroker implements Broker, ConsumerHost {
 
   /** event payloads that could not be decoded (never thrown at subscribers) */
   get rejectedEvents(): number {
-    return this.pubsub.rejectedEvents;
+    let n = this.pubsub.rejectedEvents + this.streamRejected;
+    for (const r of this.streamReaders) n += r.rejected;
+    return n;
   }
 
   async connect(): Promise<void> {
@@ -103,6 +122,7 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.restoreTimer = null;
     await Promise.all([...this.consumers].map((c) => c.cancel()));
     this.consumers.clear();
+    await Promise.all([...this.streamReaders].map((r) => r.close()));
     await this.pubsub.close();
     await quitConnection(this.cmd);
     // disconnect() keeps a timer until the socket closes: wait for every "end" so nothing lingers.
@@ -121,7 +141,8 @@ export class RedisBroker implements Broker, ConsumerHost {
       throw new ProtocolError("publish: not a kombu envelope (needs a string body and properties)", "bad_envelope");
     const step = priorityStep(opts?.priority ?? env.properties.priority ?? 0);
     const raw = JSON.stringify(envelope);
-    await this.declare(queue);
+    // Declared already (the usual case): no extra await between the caller and its LPUSH.
+    if (!this.declared.has(queue)) await this.declare(queue);
     await this.cmd.lpush(this.keys.list(queue, step), raw);
   }
 
@@ -224,9 +245,32 @@ export class RedisBroker implements Broker, ConsumerHost {
     return this.pubsub.publishEvent(hostname, events);
   }
 
-  subscribeEvents(onBatch: (batch: RawEventBatch) => void): Promise<Subscription> {
+  subscribeEvents(onBatch: (batch: RawEventBatch) => void, opts?: SubscribeEventsOptions): Promise<Subscription> {
     if (this.closed) return Promise.reject(new BrokerClosedError("subscribeEvents"));
-    return this.pubsub.subscribeEvents(onBatch);
+    return this.pubsub.subscribeEvents(onBatch, opts);
+  }
+
+  async eventStreamTail(): Promise<string> {
+    this.assertOpen("eventStreamTail");
+    return streamTail(this.cmd, eventStreamKey(this.keys.prefix));
+  }
+
+  /** Follow `<prefix>petal.events` after `opts.after` (stream.ts), on a connection of its own. */
+  async subscribeEventStream(opts: EventStreamOptions): Promise<Subscription> {
+    this.assertOpen("subscribeEventStream");
+    const key = eventStreamKey(this.keys.prefix);
+    const warn = opts.onWarning ?? ((msg: string, extra: Record<string, unknown>) => this.onError(new Error(msg), JSON.stringify(extra)));
+    const start = await resolveStart(this.cmd, key, opts.after, warn);
+    this.assertOpen("subscribeEventStream");
+    const reader = new StreamReader(this, key, start, opts);
+    this.streamReaders.add(reader);
+    return {
+      close: async () => {
+        if (!this.streamReaders.delete(reader)) return;
+        await reader.close();
+        this.streamRejected += reader.rejected;
+      },
+    };
   }
 
   broadcast(request: Omit<ControlRequest, "ticket" | "reply_to">, opts?: BroadcastOptions): Promise<ControlReply[]> {

@@ -8,14 +8,16 @@
  */
 import type { Redis } from "ioredis";
 import { decodeControlReply, encodeControlReply, encodeControlRequest, parseControlRequest, replyQueueName, REPLY_EXCHANGE, withReply } from "../../protocol/control";
-import { base64Encode, decodeBody, encodeEnvelope, parseEnvelope, serializeEnvelope, uuid4 } from "../../protocol/envelope";
+import { base64Encode, decodeBody, decodeEnvelopeText, encodeEnvelope, parseEnvelope, serializeEnvelope, uuid4 } from "../../protocol/envelope";
 import { EVENT_EXCHANGE, eventRoutingKey, LamportClock, splitEventBody } from "../../protocol/events";
 import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
-import type { BroadcastOptions, IncomingControl, RawEventBatch, Subscription } from "../types";
+import type { BroadcastOptions, IncomingControl, RawEventBatch, SubscribeEventsOptions, Subscription } from "../types";
 import type { ErrorSink } from "./consumer";
 import { endConnection } from "./connection";
 import { fastPythonJsonDumps } from "./fast-dumps";
 import { bindingMember, type KeyMap, parseBindingMember } from "./keys";
+import { appendEvent, type EventStreamConfig, eventStreamKey, STREAM_MARKER } from "./stream";
+import { atTurnEnd } from "./turn";
 
 /** How long broadcast waits for replies when not told, ms (default: 1000). */
 export const DEFAULT_BROADCAST_TIMEOUT_MS = 1000;
@@ -39,6 +41,8 @@ export interface PubSubHost {
   readonly keys: KeyMap;
   readonly onError: ErrorSink;
   readonly clock: LamportClock;
+  /** where published events are also appended (stream.ts); null: pub/sub only */
+  readonly eventStream?: EventStreamConfig | null;
   isClosed(): boolean;
   subscriber(): Redis;
   blockingConnection(): Redis;
@@ -55,6 +59,9 @@ type ControlHandler = (c: IncomingControl) => void;
 
 export class RedisPubSub {
   private readonly eventHandlers = new Set<EventHandler>();
+  /** handlers that take streamed events from the stream instead (subscribeEvents skipStreamed) */
+  private readonly skipsStreamed = new Set<EventHandler>();
+  private readonly streamKey: string;
   private readonly controlHandlers = new Set<ControlHandler>();
   private listening = false;
   private readonly pendingBroadcasts = new Set<{ conn: Redis; done: Promise<unknown> }>();
@@ -66,7 +73,9 @@ export class RedisPubSub {
   /** pidbox payloads that were not a control request */
   rejectedControl = 0;
 
-  constructor(private readonly host: PubSubHost) {}
+  constructor(private readonly host: PubSubHost) {
+    this.streamKey = eventStreamKey(host.keys.prefix);
+  }
 
   // --- events
 
@@ -97,7 +106,8 @@ export class RedisPubSub {
       this.pendingEvents.set(hostname, b);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flushEvents());
+        // With the turn's other commands (acks, pops, results) on the same connection: one write.
+        atTurnEnd(this.host.cmd, () => this.flushEvents());
       }
     }
     b.events.push(event);
@@ -123,16 +133,30 @@ export class RedisPubSub {
   private async send(hostname: string, routingKey: string, events: object | object[]): Promise<void> {
     // encodeEventEnvelope's envelope, its body written by the faster (byte-identical) dumper.
     const env = encodeEnvelope(null, { hostname }, { deliveryInfo: { exchange: EVENT_EXCHANGE, routing_key: routingKey }, deliveryMode: 1 });
-    env.body = base64Encode(fastPythonJsonDumps(events));
-    await this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env));
+    const json = fastPythonJsonDumps(events);
+    env.body = base64Encode(json);
+    const stream = this.host.eventStream;
+    if (!stream) {
+      await this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env));
+      return;
+    }
+    (env.properties as unknown as Record<string, unknown>)[STREAM_MARKER] = stream.key;
+    // Same turn, same auto-pipelined connection: PUBLISH and XADD leave in one write.
+    await Promise.all([this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env)), appendEvent(this.host.cmd, stream, json)]);
   }
 
-  async subscribeEvents(onBatch: EventHandler): Promise<Subscription> {
+  async subscribeEvents(onBatch: EventHandler, opts: SubscribeEventsOptions = {}): Promise<Subscription> {
     const first = this.eventHandlers.size === 0;
     this.eventHandlers.add(onBatch);
+    if (opts.skipStreamed) this.skipsStreamed.add(onBatch);
     this.attach();
     if (first) await this.host.subscriber().psubscribe(this.host.keys.eventPattern);
-    return { close: () => this.remove(this.eventHandlers, onBatch, this.host.keys.eventPattern) };
+    return {
+      close: () => {
+        this.skipsStreamed.delete(onBatch);
+        return this.remove(this.eventHandlers, onBatch, this.host.keys.eventPattern);
+      },
+    };
   }
 
   // --- control
@@ -206,6 +230,7 @@ export class RedisPubSub {
   async close(): Promise<void> {
     this.flushEvents();
     this.eventHandlers.clear();
+    this.skipsStreamed.clear();
     this.controlHandlers.clear();
     const pending = [...this.pendingBroadcasts];
     for (const p of pending) void endConnection(p.conn);
@@ -238,18 +263,22 @@ export class RedisPubSub {
   private dispatchEvent(routingKey: string, message: string): void {
     if (this.eventHandlers.size === 0) return;
     let env: Envelope;
+    let text: string;
     let body: unknown;
     try {
-      env = parseEnvelope(message);
-      body = decodeBody(env);
+      // The body is sliced out of the envelope, not parsed as part of it: events are the hot path.
+      ({ envelope: env, text } = decodeEnvelopeText(message));
+      body = JSON.parse(text);
     } catch {
       this.rejectedEvents++;
       return;
     }
+    const streamed = this.skipsStreamed.size > 0 && (env.properties as unknown as Record<string, unknown>)[STREAM_MARKER] === this.streamKey;
     let first = true;
     for (const h of [...this.eventHandlers]) {
-      // Every handler gets its own objects: the first takes the decoded body, the others a fresh decode.
-      const events = splitEventBody(first ? body : decodeBody(env));
+      if (streamed && this.skipsStreamed.has(h)) continue;
+      // Every handler gets its own objects: the first takes the parsed body, the others a fresh parse.
+      const events = splitEventBody(first ? body : JSON.parse(text));
       first = false;
       try {
         h({ events, routingKey });

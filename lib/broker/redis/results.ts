@@ -7,8 +7,10 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { READY_STATES, TASK_STATES, type ResultMeta, type TaskState } from "../../protocol/types";
 import type { ResultBackend } from "../types";
-import { endConnection, quitConnection } from "./connection";
+import { endConnection, QUIT_TIMEOUT_MS, quitConnection } from "./connection";
 import { KeyMap } from "./keys";
+import { defineScripts, type ScriptCommands } from "./scripts";
+import { atTurnEnd } from "./turn";
 import { parseRedisUrl } from "./url";
 
 /** Seconds a result lives unless store() says otherwise (default: 86400, Celery's result_expires). */
@@ -21,6 +23,12 @@ export interface RedisResultBackendOptions {
   globalKeyprefix?: string;
   /** extra ioredis options */
   redis?: Partial<RedisOptions>;
+  /**
+   * A RedisBroker on the same server and db whose command connection should carry the stores
+   * too: a worker's acks, pops, events and results of one loop turn then leave in one socket
+   * write instead of two (default: a connection of its own). close() leaves it open.
+   */
+  shareConnection?: { readonly cmd: Redis };
 }
 
 const STATES = new Set<string>(TASK_STATES);
@@ -51,31 +59,33 @@ const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 
 
 type Waiter = (meta: ResultMeta | null) => void;
 
-/**
- * GET-check + SETEX + PUBLISH as Celery's backend does it (never over a stored SUCCESS), in one
- * script. cjson parses what Python or we wrote; an unreadable value is overwritten, as before.
- */
-const STORE_RESULT_LUA = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, v = pcall(cjson.decode, cur)
-  if ok and type(v) == 'table' and v['status'] == 'SUCCESS' then return 0 end
-end
-redis.call('SETEX', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', KEYS[1], ARGV[2])
-return 1
-`;
+interface PendingStores {
+  keys: string[];
+  args: (string | number)[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
-type StoreCommand = Redis & { petalStoreResult(key: string, ttl: number, json: string): Promise<number> };
+function newPendingStores(): PendingStores {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  // Nobody may await a batch that fails: that must not become an unhandled rejection.
+  done.catch(() => undefined);
+  return { keys: [], args: [], done, resolve, reject };
+}
 
 export class RedisResultBackend implements ResultBackend {
   readonly ttlSeconds: number;
   private readonly keys: KeyMap;
-  private readonly cmd: Redis;
+  private readonly cmd: ScriptCommands;
+  private readonly ownsCmd: boolean;
   private readonly options: RedisOptions;
   private sub: Redis | null = null;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private closed = false;
+  private pending = newPendingStores();
 
   constructor(url: string, opts: RedisResultBackendOptions = {}) {
     const parsed = parseRedisUrl(url);
@@ -83,10 +93,16 @@ export class RedisResultBackend implements ResultBackend {
     if (!(this.ttlSeconds > 0)) throw new RangeError("ttlSeconds must be > 0");
     this.keys = new KeyMap(opts.globalKeyprefix ?? "", parsed.db);
     this.options = { retryStrategy, ...parsed.options, ...opts.redis };
-    // Stores of one tick leave in one socket write (see RedisBroker's command connection).
-    this.cmd = new Redis({ ...this.options, enableAutoPipelining: true });
-    this.cmd.on("error", () => undefined);
-    this.cmd.defineCommand("petalStoreResult", { numberOfKeys: 1, lua: STORE_RESULT_LUA });
+    this.ownsCmd = !opts.shareConnection;
+    if (opts.shareConnection) {
+      // The broker defined every script when it made the connection.
+      this.cmd = opts.shareConnection.cmd as ScriptCommands;
+    } else {
+      // Stores of one tick leave in one socket write (see RedisBroker's command connection).
+      const cmd = new Redis({ ...this.options, enableAutoPipelining: true });
+      cmd.on("error", () => undefined);
+      this.cmd = defineScripts(cmd);
+    }
   }
 
   async store(meta: ResultMeta, opts: { ttlSeconds?: number } = {}): Promise<void> {
@@ -95,8 +111,19 @@ export class RedisResultBackend implements ResultBackend {
     const key = this.keys.resultKey(meta.task_id);
     const json = JSON.stringify(meta);
     const ttl = Math.max(1, Math.round(opts.ttlSeconds ?? this.ttlSeconds));
-    // One round trip instead of GET + MULTI: the SUCCESS check runs inside Redis, atomically.
-    await (this.cmd as StoreCommand).petalStoreResult(key, ttl, json);
+    // Stores of one loop turn share one script call (the SUCCESS check runs inside Redis,
+    // atomically per result) and one promise.
+    const b = this.pending;
+    b.keys.push(key);
+    b.args.push(ttl, json);
+    if (b.keys.length === 1) atTurnEnd(this.cmd, () => this.flushStores(b));
+    return b.done;
+  }
+
+  private flushStores(b: PendingStores): void {
+    if (b !== this.pending || b.keys.length === 0) return; // flushed early by close()
+    this.pending = newPendingStores();
+    this.cmd.petalStoreResults(b.keys.length, ...b.keys, ...b.args).then(() => b.resolve(), b.reject);
   }
 
   async get(taskId: string): Promise<ResultMeta | null> {
@@ -140,11 +167,19 @@ export class RedisResultBackend implements ResultBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const last = this.pending;
+    this.flushStores(last);
     const all = [...this.waiters.values()];
     this.waiters.clear();
     for (const set of all) for (const w of set) w(null);
-    await quitConnection(this.cmd);
-    await Promise.all([this.cmd, ...(this.sub ? [this.sub] : [])].map(endConnection));
+    // QUIT skips the auto-pipeline: let stores issued just before close() go first (bounded, as QUIT is).
+    if (last.keys.length > 0 && this.cmd.status !== "reconnecting" && this.cmd.status !== "end") {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([last.done.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, QUIT_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+    }
+    if (this.ownsCmd) await quitConnection(this.cmd);
+    await Promise.all([...(this.ownsCmd ? [this.cmd] : []), ...(this.sub ? [this.sub] : [])].map(endConnection));
   }
 
   private subscriber(): Redis {
