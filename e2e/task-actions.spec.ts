@@ -50,3 +50,16 @@ test("retrying a failed task: a new linked task appears and finishes", async ({ 
   const old = await taskInfo(request, id);
   expect(old?.retried_as).toContain(newId);
 });
+
+test("retry stays available when only the result backend has the arguments (repr truncated)", async ({ page, request }) => {
+  const key = `e2e-long-${Date.now()}`;
+  // saferepr cuts a 2000-character argument, so the browser cannot rebuild the args from the repr
+  const id = await sendTask(request, "emails.send", { args: ["z".repeat(2000)], kwargs: { fail_once_key: key, duration_ms: 20, no_retry: true } });
+  await waitForState(request, id, ["FAILURE"]);
+  await page.goto(`/tasks/${id}`);
+  await expect(page.getByTestId("task-state")).toHaveText("FAILURE");
+  const retry = page.getByRole("button", { name: "Retry" });
+  await expect(retry).toBeEnabled();
+  await confirmAction(page, "Retry");
+  await expect(page.getByRole("link", { name: /retried as/i }).first()).toBeVisible();
+});

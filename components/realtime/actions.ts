@@ -70,6 +70,22 @@ export async function retryTask(id: string, f?: Fetch): Promise<ActionResult<str
   return { ok: true, message: `Retried as ${newId}`, value: newId };
 }
 
+/**
+ * Ask the server whether a retry would work (GET, sends nothing): it may hold the real arguments
+ * in the result backend when the reprs the browser sees do not parse. null when it cannot tell.
+ */
+export async function checkRetry(id: string, f: Fetch = fetch): Promise<{ retryable: boolean; reason: string | null } | null> {
+  try {
+    const res = await f(apiUrl(`/api/task/retry/${enc(id)}`), { headers: { accept: "application/json" }, credentials: "same-origin" });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { retryable?: unknown; reason?: unknown };
+    if (typeof body.retryable !== "boolean") return null;
+    return { retryable: body.retryable, reason: typeof body.reason === "string" ? body.reason : null };
+  } catch {
+    return null;
+  }
+}
+
 export function shutdownWorker(name: string, f?: Fetch) {
   return postApi(`/api/worker/shutdown/${enc(name)}`, {}, f);
 }

@@ -1,8 +1,8 @@
 "use client";
 
-import { useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { TaskRecord } from "@/lib/protocol/api";
-import { retryTask, revokeTask } from "../realtime/actions";
+import { checkRetry, retryTask, revokeTask } from "../realtime/actions";
 import { Button } from "../ui/Button";
 import { ConfirmDialog } from "../ui/ConfirmDialog";
 import { useAction } from "../ui/useAction";
@@ -20,10 +20,25 @@ export function TaskActions({ task, onRetried }: { task: TaskRecord; onRetried: 
   const act = useAction();
   const name = label(task);
   const link = { href: taskHref(task.uuid), label: "Open task" };
-  const retryBlocked = useMemo(
+  const localBlock = useMemo(
     () => (a.retry ? retryBlockedReason({ name: task.name, args: task.args, kwargs: task.kwargs }) : null),
     [a.retry, task.name, task.args, task.kwargs],
   );
+  // The reprs do not parse here, but the server may have the real arguments (result backend):
+  // ask it once per task and state before disabling the button.
+  const [server, setServer] = useState<{ key: string; reason: string | null } | null>(null);
+  const key = `${task.uuid}:${task.state}`;
+  useEffect(() => {
+    if (localBlock === null) return;
+    let live = true;
+    void checkRetry(task.uuid).then((r) => {
+      if (live && r) setServer({ key, reason: r.retryable ? null : `Cannot retry: ${r.reason ?? "the server refused"}` });
+    });
+    return () => {
+      live = false;
+    };
+  }, [localBlock, task.uuid, key]);
+  const retryBlocked = localBlock !== null && server?.key === key ? server.reason : localBlock;
 
   return (
     <div className="flex items-center gap-2" data-testid="task-actions">

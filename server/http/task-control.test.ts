@@ -107,6 +107,11 @@ describe("POST /api/task/retry/:id from event reprs (no result meta)", () => {
     expect(r.json.error.message).toContain(id);
     expect(r.json.error.message).toMatch(re);
     expect(t.ctx.state.getTask(id)?.retried_as ?? []).toEqual([]);
+    // the dry run the Retry button asks gives the same reason, and sends nothing
+    const check = await srv.get(`/api/task/retry/${id}`);
+    expect(check.status).toBe(200);
+    expect(check.json.retryable).toBe(false);
+    expect(check.json.reason).toMatch(re);
   });
 
   it("keeps 'no arguments recorded' when the events carried no reprs", async () => {
@@ -121,6 +126,8 @@ describe("POST /api/task/retry/:id from event reprs (no result meta)", () => {
     const old = sent.json["task-id"] as string;
     await t.waitFor(() => t.ctx.state.getTask(old)?.state === "SUCCESS", 5000, "echo");
     expect(parseArgsRepr(t.ctx.state.getTask(old)?.args).ok).toBe(false);
+    // the browser cannot parse the repr, but the server can retry: the button asks first
+    expect((await srv.get(`/api/task/retry/${old}`)).json).toEqual({ retryable: true, source: "result_backend" });
     const r = await srv.post(`/api/task/retry/${old}`);
     expect(r.status, r.text).toBe(200);
     const fresh = r.json["task-id"] as string;

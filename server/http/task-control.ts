@@ -5,7 +5,8 @@
 import type { TaskRecord } from "../../lib/protocol/api";
 import { parseArgsRepr, parseKwargsRepr } from "../../lib/protocol/pyliteral";
 import { READY_STATES, type ResultMeta, type TaskState } from "../../lib/protocol/types";
-import { badRequest, conflict, notFound } from "./errors";
+import { getTaskWithHistory } from "../../lib/history/attach";
+import { HttpError, badRequest, conflict, notFound } from "./errors";
 import { parseBool } from "./params";
 import type { HandlerInput, HandlerResult, Route } from "./types";
 
@@ -32,9 +33,19 @@ async function revoke({ params, query, ctx }: HandlerInput): Promise<HandlerResu
   return { status: 200, body: { message: `Revoked '${id}'` } };
 }
 
-async function retry({ params, ctx }: HandlerInput): Promise<HandlerResult> {
-  const id = params.id!;
-  const task = ctx.state.getTask(id);
+interface RetryPlan {
+  name: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  queue: string | undefined;
+  /** where the arguments come from */
+  source: "result_backend" | "repr";
+}
+
+/** What a retry of `id` would send; throws notFound / conflict (with the reason) when it cannot. */
+async function planRetry(ctx: HandlerInput["ctx"], id: string): Promise<RetryPlan> {
+  // Tasks past the in-memory window are in history.
+  const task = getTaskWithHistory(ctx.state, id) ?? undefined;
   const meta = await ctx.results.get(id);
   if (!task && !meta) throw notFound(`Unknown task '${id}'`);
   // Events can lag the backend (the result is stored before task-failed is ingested).
@@ -49,9 +60,31 @@ async function retry({ params, ctx }: HandlerInput): Promise<HandlerResult> {
   // Where the task went first; sendTask falls back to the registered queue, else "celery".
   // Empty strings count as unknown: events of a minimal message carry "" for what is missing.
   const queue = meta?.queue || task?.queue || task?.routing_key || undefined;
-  const sent = await ctx.client.sendTask(name, args, kwargs, { queue, retryOf: id });
+  return { name, args, kwargs, queue, source: meta && Array.isArray(meta.args) ? "result_backend" : "repr" };
+}
+
+async function retry({ params, ctx }: HandlerInput): Promise<HandlerResult> {
+  const id = params.id!;
+  const plan = await planRetry(ctx, id);
+  const sent = await ctx.client.sendTask(plan.name, plan.args, plan.kwargs, { queue: plan.queue, retryOf: id });
   ctx.state.linkRetry(id, sent.id);
   return { status: 200, body: { "task-id": sent.id, retry_of: id, state: "PENDING" } };
+}
+
+/**
+ * Dry run of retry, for the Retry button: the browser can only read the reprs, while the
+ * server may also have the real arguments in the result backend (result_extended, Petal's own
+ * workers). 200 either way; `reason` says why not.
+ */
+async function retryCheck({ params, ctx }: HandlerInput): Promise<HandlerResult> {
+  const id = params.id!;
+  try {
+    const plan = await planRetry(ctx, id);
+    return { status: 200, body: { retryable: true, source: plan.source } };
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 409) return { status: 200, body: { retryable: false, reason: e.message } };
+    throw e;
+  }
 }
 
 /**
@@ -84,4 +117,5 @@ function clip(repr: string | null): string {
 export const taskControlRoutes: Route[] = [
   { method: "POST", path: "/api/task/revoke/:id", handler: revoke },
   { method: "POST", path: "/api/task/retry/:id", handler: retry },
+  { method: "GET", path: "/api/task/retry/:id", handler: retryCheck },
 ];
