@@ -5,15 +5,18 @@
  * for tests and tools, on the caller's thread.
  */
 import Database from "better-sqlite3";
+import { FTS_BACKFILL_KEY, FTS_BACKFILL_SQL } from "./fts";
 import { META_UPSERT_SQL, PRAGMAS, SCHEMA, SERIES_UPSERT_SQL, UPSERT_SQL, type Row } from "./schema";
 
 export type WriteOp =
   | { kind: "batch"; seq: number; rows: Row[]; meta: [string, string][]; series: Row[] }
   /** at most `chunks` transactions of `chunk` rows; the reply says whether more is left */
   | { kind: "retention"; seq: number; before: number | null; maxRows: number | null; chunk: number; chunks: number }
+  /** index `chunk` more pre-index rows (newest first); the reply says whether more is left */
+  | { kind: "backfill"; seq: number; chunk: number }
   | { kind: "close"; seq: number };
 
-export type WriteReply = { seq: number; ok: true; deleted?: number; more?: boolean; ms: number } | { seq: number; ok: false; error: string };
+export type WriteReply = { seq: number; ok: true; deleted?: number; indexed?: number; more?: boolean; ms: number } | { seq: number; ok: false; error: string };
 
 /** Open (creating the schema) with the history pragmas. */
 export function openDatabase(file: string, readonly = false): Database.Database {
@@ -24,7 +27,17 @@ export function openDatabase(file: string, readonly = false): Database.Database 
   }
   if (!readonly) {
     const hadCounts = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'task_counts'").get() !== undefined;
-    for (const s of SCHEMA) db.exec(s);
+    const hadFts = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks_fts'").get() !== undefined;
+    const hadTasks = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").get() !== undefined;
+    db.transaction(() => {
+      for (const s of SCHEMA) db.exec(s);
+      // A database from before the search index: its rows are indexed by the backfill op, newest
+      // first; until it is done, searches use the plain scan (the watermark says how far it got).
+      if (hadTasks && !hadFts) {
+        const max = (db.prepare("SELECT max(rowid) AS m FROM tasks").get() as { m: number | null }).m;
+        if (max !== null) db.prepare(META_UPSERT_SQL).run(FTS_BACKFILL_KEY, String(max + 1));
+      }
+    })();
     // A database from before the counts table (or bulk-loaded without triggers): count once.
     if (!hadCounts) db.exec("INSERT INTO task_counts SELECT state, coalesce(name, ''), coalesce(worker, ''), count(*) FROM tasks GROUP BY 1, 2, 3");
   }
@@ -62,6 +75,10 @@ export class Executor {
         case "retention": {
           const r = this.retention(op);
           return { seq: op.seq, ok: true, deleted: r.deleted, more: r.more, ms: performance.now() - t0 };
+        }
+        case "backfill": {
+          const r = this.backfill(op.chunk);
+          return { seq: op.seq, ok: true, indexed: r.indexed, more: r.more, ms: performance.now() - t0 };
         }
         case "close":
           this.close();
@@ -105,6 +122,20 @@ export class Executor {
       }
     }
     return { deleted, more: false };
+  }
+
+  /** One chunk of the search-index backfill, in one transaction with its watermark. */
+  private backfill(chunk: number): { indexed: number; more: boolean } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(FTS_BACKFILL_KEY) as { value: string } | undefined;
+      const below = row === undefined ? 0 : Number(row.value);
+      if (!(below > 0)) return { indexed: 0, more: false };
+      const lo = Math.max(0, below - chunk);
+      const indexed = this.db.prepare(FTS_BACKFILL_SQL).run(lo, below).changes;
+      if (lo === 0) this.db.prepare("DELETE FROM meta WHERE key = ?").run(FTS_BACKFILL_KEY);
+      else this.metaUpsert.run(FTS_BACKFILL_KEY, String(lo));
+      return { indexed, more: lo > 0 };
+    })();
   }
 
   close(): void {

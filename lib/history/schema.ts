@@ -6,6 +6,7 @@
  */
 import type { TaskRecord } from "../protocol/api";
 import type { TaskState } from "../protocol/types";
+import { FTS_SCHEMA } from "./fts";
 
 /** TaskRecord columns in row order; `updated` (wall clock of the last write, unix s) is appended. */
 export const COLUMNS = [
@@ -65,6 +66,8 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS series_minute (t INTEGER NOT NULL, key TEXT NOT NULL, received INTEGER NOT NULL,
      succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, retried INTEGER NOT NULL, rt_count INTEGER NOT NULL,
      rt_p50 REAL, rt_p95 REAL, rt_p99 REAL, PRIMARY KEY (t, key)) WITHOUT ROWID`,
+  // Free-text search index over final tasks (fts.ts).
+  ...FTS_SCHEMA,
 ];
 
 export const PRAGMAS = ["journal_mode = WAL", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -65536", "busy_timeout = 5000"];

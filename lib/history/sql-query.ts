@@ -9,6 +9,7 @@ import type { TaskQuery } from "../protocol/api";
 import { TASK_STATES } from "../protocol/types";
 import { parseSearch, type SearchNode } from "../state/search";
 import { TaskQueryError } from "../state";
+import { UNFINISHED_STATES } from "./fts";
 
 export interface SqlWhere {
   where: string;
@@ -61,10 +62,11 @@ function searchSql(node: SearchNode, params: (string | number)[]): string {
 
 /**
  * The WHERE clause of a query's filters (no paging, no sort). Throws SearchSyntaxError.
+ * `fts`: a MATCH expression for tasks_fts (fts.ts) that narrows the search's candidates.
  * `unindexed` writes the chip filters as `+col`, which keeps SQLite from using their indexes:
  * for a broad filter, walking the sort's index and testing each row beats sorting a million.
  */
-export function whereOf(q: TaskQuery, unindexed = false): SqlWhere {
+export function whereOf(q: TaskQuery, unindexed = false, fts: string | null = null): SqlWhere {
   const u = unindexed ? "+" : "";
   const parts: string[] = [];
   const params: (string | number)[] = [];
@@ -94,6 +96,15 @@ export function whereOf(q: TaskQuery, unindexed = false): SqlWhere {
   if (q.search != null && q.search.trim() !== "") {
     const node = parseSearch(q.search);
     if (node.kind !== "all") parts.push(searchSql(node, params));
+    // The index narrows the rows the LIKEs above test: final tasks it matched, plus every
+    // unfinished task (not indexed yet), found by the state index.
+    if (fts !== null) {
+      parts.push(
+        `tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ? UNION ALL ` +
+          `SELECT rowid FROM tasks WHERE state IN (${UNFINISHED_STATES.map(() => "?").join(", ")}))`,
+      );
+      params.push(fts, ...UNFINISHED_STATES);
+    }
   }
   return { where: parts.length === 0 ? "" : "WHERE " + parts.join(" AND "), params };
 }

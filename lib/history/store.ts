@@ -15,6 +15,7 @@ import { decodeTask, encodeTask, SELECT_COLUMNS, type Row } from "./schema";
 import { countsWhereOf, indexServes, orderOf, whereOf } from "./sql-query";
 import { createWriter, type Writer } from "./writer";
 import { COUNT_BUDGET_MS, PAGE_BUDGET_MS, SlowReads } from "./slow-reads";
+import { FTS_BACKFILL_CHUNK, FTS_BACKFILL_KEY, FtsPlanner } from "./fts";
 
 /** (default: 250 ms) */
 export const DEFAULT_FLUSH_MS = 250;
@@ -60,6 +61,10 @@ export interface HistoryOptions {
   countBudgetMs?: number;
   /** (default: SORT_SCAN_MIN_ROWS; tests lower it to reach both plans) */
   sortScanMinRows?: number;
+  /** index a database from before the search index in the background (default: true; tests call runBackfill) */
+  backfill?: boolean;
+  /** false: searches never use the free-text index (benchmarks compare both; default: true) */
+  searchIndex?: boolean;
   /** hears write failures (the batch is kept and retried on the next flush) */
   onError?: (err: Error) => void;
 }
@@ -68,6 +73,8 @@ export interface HistoryStats {
   flushes: number;
   rowsWritten: number;
   lastFlushMs: number;
+  /** writer-thread time spent in task batches, ms (rowsWritten / writeMs: what the writer sustains) */
+  writeMs: number;
   /** main-thread time spent encoding and posting batches, ms */
   encodeMs: number;
   pending: number;
@@ -78,7 +85,7 @@ export interface HistoryStats {
 
 export class HistoryStore {
   readonly file: string;
-  readonly stats: HistoryStats = { flushes: 0, rowsWritten: 0, lastFlushMs: 0, encodeMs: 0, pending: 0, deleted: 0, dropped: 0 };
+  readonly stats: HistoryStats = { flushes: 0, rowsWritten: 0, lastFlushMs: 0, writeMs: 0, encodeMs: 0, pending: 0, deleted: 0, dropped: 0 };
   /** rows in the table when it was opened */
   readonly rowsAtOpen: number;
 
@@ -93,6 +100,8 @@ export class HistoryStore {
   private closed: Promise<void> | null = null;
   private retaining = false;
   private readonly slow: SlowReads;
+  private readonly fts: FtsPlanner;
+  private backfilling: Promise<void> | null = null;
   private readonly now: () => number;
 
   private constructor(
@@ -103,6 +112,8 @@ export class HistoryStore {
     this.file = opts.file;
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.slow = new SlowReads(opts.file, reader);
+    this.fts = new FtsPlanner(reader, reader.prepare("SELECT 1 FROM meta WHERE key = ?").get(FTS_BACKFILL_KEY) === undefined);
+    if (opts.searchIndex === false) this.fts.disabled = true;
     this.rowsAtOpen = (reader.prepare("SELECT coalesce(sum(n), 0) AS n FROM task_counts").get() as { n: number }).n;
   }
 
@@ -118,6 +129,7 @@ export class HistoryStore {
       throw e;
     }
     const store = new HistoryStore(opts, reader, writer);
+    if (!store.fts.ready && opts.backfill !== false) void store.runBackfill().catch((e: unknown) => opts.onError?.(e instanceof Error ? e : new Error(String(e))));
     store.timer = setInterval(() => void store.flush().catch(() => {}), opts.flushMs ?? DEFAULT_FLUSH_MS);
     store.timer.unref();
     if ((opts.retentionSec ?? DEFAULT_RETENTION_SEC) !== null || (opts.maxRows ?? DEFAULT_MAX_ROWS) !== null) {
@@ -205,6 +217,7 @@ export class HistoryStore {
         this.stats.flushes++;
         this.stats.rowsWritten += rows.length;
         this.stats.lastFlushMs = reply.ms;
+        this.stats.writeMs += reply.ms;
         if (this.commitListeners.length > 0) {
           const ids = [...batch.keys()];
           for (const fn of this.commitListeners) fn(ids);
@@ -247,6 +260,34 @@ export class HistoryStore {
     }
     if (deleted > 0) this.slow.counts.clear();
     return deleted;
+  }
+
+  /**
+   * Index the rows of a database from before the search index, newest first, one chunk per
+   * writer message so task batches keep their turn; searches use the index once it is done.
+   */
+  runBackfill(): Promise<void> {
+    return (this.backfilling ??= (async () => {
+      for (;;) {
+        if (this.closed !== null) return;
+        const reply = await this.writer.run({ kind: "backfill", seq: 0, chunk: FTS_BACKFILL_CHUNK });
+        if (!reply.ok) throw new Error(`history search index backfill failed: ${reply.error}`);
+        if (!reply.more) break;
+        // The inline writer answers at once: let timers and I/O run between chunks.
+        await new Promise((r) => setImmediate(r));
+      }
+      this.fts.ready = true;
+    })());
+  }
+
+  /** Whether searches use the free-text index (false while a migrated database is backfilled). */
+  get searchIndexReady(): boolean {
+    return this.fts.ready;
+  }
+
+  /** Whether this search string is narrowed by the index (else scanned). Throws SearchSyntaxError. */
+  usesSearchIndex(search: string): boolean {
+    return this.fts.matchFor(search) !== null;
   }
 
   /** The `limit` most recent tasks (by last event time), oldest first: what a restart restores. */
@@ -307,7 +348,7 @@ export class HistoryStore {
 
   private pagePlan(q: TaskQuery): { open: boolean; sql: string; params: (string | number)[]; key: string } {
     const open = countsWhereOf(q) === null;
-    const { where, params } = whereOf(q, this.walkSortIndex(q));
+    const { where, params } = whereOf(q, this.walkSortIndex(q), this.fts.matchFor(q.search));
     const sql = `SELECT ${SELECT_COLUMNS} FROM tasks ${open ? SlowReads.budgeted(where) : where} ${orderOf(q.sort_by)} LIMIT ? OFFSET ?`;
     const all = [...params, q.limit ?? -1, q.offset ?? 0];
     return { open, sql, params: all, key: sql + "\u0000" + JSON.stringify(all) };
@@ -336,7 +377,7 @@ export class HistoryStore {
     if (counts !== null) {
       return (this.reader.prepare(`SELECT coalesce(sum(n), 0) AS n FROM task_counts ${counts.where}`).get(...counts.params) as { n: number }).n;
     }
-    const { where, params } = whereOf(q);
+    const { where, params } = whereOf(q, false, this.fts.matchFor(q.search));
     const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
     const key = sql + "\u0000" + JSON.stringify(params);
     const now = performance.now();
@@ -360,7 +401,7 @@ export class HistoryStore {
   async countAsync(q: TaskQuery): Promise<number> {
     const n = this.count(q);
     if (n !== null) return n;
-    const { where, params } = whereOf(q);
+    const { where, params } = whereOf(q, false, this.fts.matchFor(q.search));
     const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
     const reply = await this.slow.request(sql + "\u0000" + JSON.stringify(params), sql, params, "count");
     if (!reply.ok) throw new Error(`history count failed: ${reply.error}`);

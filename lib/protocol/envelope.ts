@@ -2,6 +2,7 @@
  * kombu envelope encode/decode (PROTOCOL.md §2). Browser-safe: base64 through TextEncoder/atob
  * when Buffer is absent.
  */
+import { base64OfUtf8, canWriteBytes, fastUuid4, pythonizeBytesToBase64, pythonizeBytesToString } from "./fast-encode";
 import type { DeliveryInfo, Envelope, EnvelopeProperties } from "./types";
 
 /** A message that failed to decode, with a reason fit for a dead-letter list or a counter. */
@@ -18,7 +19,7 @@ export class ProtocolError extends Error {
 const hasBuffer = typeof (globalThis as { Buffer?: unknown }).Buffer === "function";
 
 export function base64Encode(text: string): string {
-  if (hasBuffer) return Buffer.from(text, "utf8").toString("base64");
+  if (canWriteBytes) return base64OfUtf8(text);
   const bytes = new TextEncoder().encode(text);
   let bin = "";
   for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
@@ -34,7 +35,7 @@ export function base64Decode(b64: string): string {
 }
 
 export function uuid4(): string {
-  return globalThis.crypto.randomUUID();
+  return fastUuid4();
 }
 
 /**
@@ -46,7 +47,14 @@ export function pythonJsonDumps(value: unknown): string {
   // adds Python's separator spaces and escapes non-ASCII; values JSON cannot spell as Python
   // does (BigInt, NaN, Infinity, toJSON objects) take the reference writer.
   if (unsafeForNative(value, 0)) return dump(value);
-  return pythonizeJson(JSON.stringify(value) ?? "null");
+  const json = JSON.stringify(value) ?? "null";
+  return canWriteBytes ? pythonizeBytesToString(json) : pythonizeJson(json);
+}
+
+/** base64Encode(pythonJsonDumps(value)), without the intermediate Python-style string where it can. */
+export function pythonJsonBase64(value: unknown): string {
+  if (!canWriteBytes || unsafeForNative(value, 0)) return base64Encode(pythonJsonDumps(value));
+  return pythonizeBytesToBase64(JSON.stringify(value) ?? "null");
 }
 
 /** The plain recursive writer pythonJsonDumps must match byte for byte (tests compare both). */
@@ -156,15 +164,28 @@ export interface EncodeOptions {
  * delivery_tag (so the serialized envelope matches a Python client's byte for byte).
  */
 export function encodeEnvelope(body: unknown, headers: Record<string, unknown>, opts: EncodeOptions): Envelope {
-  const { expiration, ...extra } = opts.properties ?? {};
-  const properties = { ...extra, delivery_mode: opts.deliveryMode ?? 2 } as EnvelopeProperties;
-  if (expiration !== undefined) properties.expiration = expiration;
-  properties.delivery_info = opts.deliveryInfo;
-  properties.priority = opts.priority ?? 0;
-  properties.body_encoding = "base64";
-  properties.delivery_tag = uuid4();
+  // Without extra properties (events, replies) one literal: no rest/spread copies per message.
+  const extra = opts.properties;
+  let properties: EnvelopeProperties;
+  if (extra === undefined) {
+    properties = {
+      delivery_mode: opts.deliveryMode ?? 2,
+      delivery_info: opts.deliveryInfo,
+      priority: opts.priority ?? 0,
+      body_encoding: "base64",
+      delivery_tag: uuid4(),
+    };
+  } else {
+    const { expiration, ...rest } = extra;
+    properties = { ...rest, delivery_mode: opts.deliveryMode ?? 2 } as EnvelopeProperties;
+    if (expiration !== undefined) properties.expiration = expiration;
+    properties.delivery_info = opts.deliveryInfo;
+    properties.priority = opts.priority ?? 0;
+    properties.body_encoding = "base64";
+    properties.delivery_tag = uuid4();
+  }
   return {
-    body: base64Encode(pythonJsonDumps(body)),
+    body: pythonJsonBase64(body),
     "content-encoding": "utf-8",
     "content-type": "application/json",
     headers,

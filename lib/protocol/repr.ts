@@ -14,12 +14,56 @@ export const REPR_MAX_LEVEL = 3;
 
 /** saferepr of one value with Celery's default budget (default: 1024 characters; Infinity = no cap). */
 export function pyRepr(value: unknown, maxLength = REPR_MAX_LENGTH): string {
-  return saferepr(value, maxLength);
+  const s = direct(value, 0, maxLength);
+  return s.length < maxLength ? s : saferepr(value, maxLength);
 }
 
 /** saferepr of a positional-args tuple: `(2, 3)`, `('x',)`, `()`. */
 export function pyReprArgs(args: unknown[], maxLength = REPR_MAX_LENGTH): string {
+  if (args.length === 0) return maxLength > 2 ? "()" : saferepr(new Tuple(args), maxLength);
+  let s = "(" + direct(args[0], 1, maxLength);
+  for (let i = 1; i < args.length && s.length < maxLength; i++) s += ", " + direct(args[i], 1, maxLength);
+  s += args.length === 1 ? ",)" : ")";
+  return s.length < maxLength ? s : saferepr(new Tuple(args), maxLength);
+}
+
+/** The plain token writer pyRepr must match byte for byte (tests compare both). */
+export function referencePyRepr(value: unknown, maxLength = REPR_MAX_LENGTH): string {
+  return saferepr(value, maxLength);
+}
+
+/** The plain token writer pyReprArgs must match byte for byte (tests compare both). */
+export function referencePyReprArgs(args: unknown[], maxLength = REPR_MAX_LENGTH): string {
   return saferepr(new Tuple(args), maxLength);
+}
+
+/**
+ * saferepr as it prints when nothing gets cut: the token stream below, written straight out.
+ * Whenever the whole text has fewer than maxLength characters (so fewer code points), the
+ * budget never reaches a token, so both agree byte for byte; callers check that length and take
+ * saferepr otherwise. Containers stop early once `limit` is passed, so huge values stay cheap.
+ */
+function direct(v: unknown, level: number, limit: number): string {
+  if (typeof v === "string") return quoted(v);
+  if (v === null || typeof v !== "object" || v instanceof Date) return scalar(v);
+  const isArray = Array.isArray(v);
+  if (level >= REPR_MAX_LEVEL) return isArray ? "[...]" : "{...}";
+  let s: string;
+  if (isArray) {
+    s = "[";
+    for (let i = 0; i < v.length && s.length < limit; i++) s += (i === 0 ? "" : ", ") + direct(v[i], level + 1, limit);
+    return s + "]";
+  }
+  s = "{";
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length && s.length < limit; i++)
+    s += (i === 0 ? "" : ", ") + quoted(keys[i]) + ": " + direct((v as Record<string, unknown>)[keys[i]], level + 1, limit);
+  return s + "}";
+}
+
+/** A QUOTED or KEY token as saferepr prints it: single quotes, only `'` escaped. */
+function quoted(s: string): string {
+  return "'" + (s.includes("'") ? s.replace(/'/g, "\\'") : s) + "'";
 }
 
 class Tuple {

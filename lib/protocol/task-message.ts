@@ -2,11 +2,14 @@
  * Celery task message, protocol v2 (PROTOCOL.md §3): build what a Celery client sends, and parse
  * (strictly, never throwing anything but ProtocolError) what a queue hands a worker.
  */
-import { decodeBody, encodeEnvelope, ProtocolError, uuid4 } from "./envelope";
+import { decodeBody, ProtocolError, pythonJsonBase64, uuid4 } from "./envelope";
 import { pyRepr, pyReprArgs } from "./repr";
-import type { Envelope, TaskEmbed, TaskHeaders, TaskMessage } from "./types";
+import type { Envelope, EnvelopeProperties, TaskEmbed, TaskHeaders, TaskMessage } from "./types";
 
 export const EMPTY_EMBED: TaskEmbed = { callbacks: null, errbacks: null, chain: null, chord: null };
+
+/** The body of `name()`, the commonest message there is: encoded once. */
+const NO_ARGS_BODY = pythonJsonBase64([[], {}, EMPTY_EMBED]);
 
 export interface BuildTaskOptions {
   id?: string;
@@ -31,7 +34,10 @@ export interface BuildTaskOptions {
   shadow?: string | null;
 }
 
-/** Build the envelope a Celery 5 client would LPUSH for `name(*args, **kwargs)`. */
+/**
+ * Build the envelope a Celery 5 client would LPUSH for `name(*args, **kwargs)`: what
+ * encodeEnvelope writes (kombu's property order), built in place since this runs per task.
+ */
 export function buildTaskMessage(name: string, opts: BuildTaskOptions = {}): Envelope {
   const id = opts.id ?? uuid4();
   const args = opts.args ?? [];
@@ -56,14 +62,37 @@ export function buildTaskMessage(name: string, opts: BuildTaskOptions = {}): Env
     ignore_result: opts.ignoreResult ?? false,
   };
   if (opts.retryOf) headers.retry_of = opts.retryOf;
-  const properties: Record<string, unknown> = { correlation_id: id, reply_to: opts.replyTo ?? uuid4() };
-  if (opts.expiresInSeconds != null) properties.expiration = String(Math.round(opts.expiresInSeconds * 1000));
-  return encodeEnvelope([args, kwargs, EMPTY_EMBED], headers, {
-    deliveryInfo: { exchange: "", routing_key: queue },
-    deliveryMode: 2,
-    priority: opts.priority ?? 0,
+  const replyTo = opts.replyTo ?? uuid4();
+  const deliveryInfo = { exchange: "", routing_key: queue };
+  const priority = opts.priority ?? 0;
+  const properties: EnvelopeProperties =
+    opts.expiresInSeconds == null
+      ? { correlation_id: id, reply_to: replyTo, delivery_mode: 2, delivery_info: deliveryInfo, priority, body_encoding: "base64", delivery_tag: uuid4() }
+      : {
+          correlation_id: id,
+          reply_to: replyTo,
+          delivery_mode: 2,
+          expiration: String(Math.round(opts.expiresInSeconds * 1000)),
+          delivery_info: deliveryInfo,
+          priority,
+          body_encoding: "base64",
+          delivery_tag: uuid4(),
+        };
+  return {
+    body: args.length === 0 && isEmptyPlainObject(kwargs) ? NO_ARGS_BODY : pythonJsonBase64([args, kwargs, EMPTY_EMBED]),
+    "content-encoding": "utf-8",
+    "content-type": "application/json",
+    headers,
     properties,
-  });
+  };
+}
+
+/** `{}` as JSON writes it: a plain object with no enumerable key at all (no toJSON of a class). */
+function isEmptyPlainObject(o: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const _ in o) return false;
+  return true;
 }
 
 /**
