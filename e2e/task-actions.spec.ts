@@ -34,6 +34,10 @@ test("retrying a failed task: a new linked task appears and finishes", async ({ 
   const key = `e2e-${Date.now()}`;
   const id = await sendTask(request, "emails.send", { args: [], kwargs: { fail_once_key: key, duration_ms: 20, no_retry: true } });
   await waitForState(request, id, ["FAILURE"]);
+  // the traceback names real source lines (Next's stack formatter once turned them all into "line 1")
+  const failed = await taskInfo(request, id);
+  const line = /demo\/tasks\.ts", line (\d+)/.exec(String(failed?.traceback))?.[1];
+  expect(Number(line), String(failed?.traceback)).toBeGreaterThan(1);
   await page.goto(`/tasks/${id}`);
   await expect(page.getByTestId("task-state")).toHaveText("FAILURE");
   await confirmAction(page, "Retry");

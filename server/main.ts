@@ -383,7 +383,12 @@ async function prepareNext(config: PetalConfig): Promise<{ handler: NodeHandler;
   process.env.NEXT_PUBLIC_PETAL_PREFIX = config.urlPrefix;
   const { default: next } = await import("next");
   const app = next({ dev: config.dev, dir: REPO_ROOT, hostname: config.address, port: config.port, quiet: !config.dev });
+  // Next's prepare() swaps in its own Error.prepareStackTrace, which skips the source maps of
+  // our TypeScript: every frame of a task's traceback then reads "line 1". A production server
+  // has no use for Next's version (its overlay is dev-only), so keep the one we had.
+  const prepareStackTrace = Error.prepareStackTrace;
   await app.prepare();
+  if (!config.dev) Error.prepareStackTrace = prepareStackTrace;
   const handle = app.getRequestHandler();
   return {
     handler: (req, res) => handle(req, res),
