@@ -93,7 +93,7 @@ export function WorkerDetailPage({ name }: { name: string }) {
 
       <div className="grid grid-cols-2 gap-x-6 gap-y-3 rounded-lg border border-line bg-surface px-4 py-3 sm:grid-cols-3 xl:grid-cols-6">
         <Stat label="Active" value={formatCount(w.active)} tone={w.active ? "text-st-started-fg" : ""} />
-        <Stat label="Processed" value={formatCount(w.processed)} />
+        <Stat label="Processed" value={formatCount(w.processed)} hint="Tasks this worker process has run since it started (from its heartbeats); the succeeded/failed counts come from task events, across restarts" />
         <Stat label="Succeeded" value={formatCount(w.succeeded)} tone="text-st-success-fg" />
         <Stat label="Failed" value={formatCount(w.failed)} tone={w.failed ? "text-st-failure-fg" : ""} />
         <Stat label="Retried" value={formatCount(w.retried)} tone={w.retried ? "text-st-retry-fg" : ""} />

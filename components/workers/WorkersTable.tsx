@@ -109,10 +109,18 @@ export function WorkersTable({
             <th className={TH}>Worker</th>
             <th className={`${TH} w-[130px]`}>Last heartbeat</th>
             <th className={`${TH} text-right`}>Active</th>
-            <th className={`${TH} text-right`}>Processed</th>
-            <th className={`${TH} text-right`}>Succeeded</th>
-            <th className={`${TH} text-right`}>Failed</th>
-            <th className={`${TH} text-right`}>Retried</th>
+            <th className={`${TH} text-right`} title="Tasks this worker process has run since it started (its own heartbeat count, as Flower shows it)">
+              Processed
+            </th>
+            <th className={`${TH} text-right`} title="Counted by Petal from task events, across worker restarts">
+              Succeeded
+            </th>
+            <th className={`${TH} text-right`} title="Counted by Petal from task events, across worker restarts">
+              Failed
+            </th>
+            <th className={`${TH} text-right`} title="Counted by Petal from task events, across worker restarts">
+              Retried
+            </th>
             <th className={`${TH} text-right`}>Load avg</th>
           </tr>
         </thead>
