@@ -24,6 +24,15 @@ describe("MemoryResultBackend", () => {
     expect(await b.get("missing")).toBeNull();
   });
 
+  it("never overwrites a stored SUCCESS, as Celery's backends (a re-delivered task cannot undo it)", async () => {
+    const b = new MemoryResultBackend();
+    await b.store(meta("s", "STARTED", null));
+    await b.store(meta("s", "SUCCESS", 42));
+    await b.store(meta("s", "FAILURE", "boom"));
+    await b.store(meta("s", "SUCCESS", 43));
+    expect(await b.get("s")).toEqual(meta("s", "SUCCESS", 42));
+  });
+
   it("expires entries after their TTL", async () => {
     let now = 1_000;
     const b = new MemoryResultBackend({ ttlSeconds: 10, now: () => now });

@@ -19,6 +19,8 @@ interface Entry {
   /** stored as JSON text, as Redis would: callers never share (or mutate) one object */
   json: string;
   expiresAt: number;
+  /** a stored SUCCESS is final: later stores are ignored, as Celery's backends do */
+  success: boolean;
 }
 
 type Waiter = (meta: ResultMeta | null) => void;
@@ -49,9 +51,11 @@ export class MemoryResultBackend implements ResultBackend {
     if (!meta || typeof meta.task_id !== "string" || meta.task_id === "") throw new TypeError("result meta needs a task_id");
     const json = JSON.stringify(meta); // throws on values JSON cannot hold, like a real backend
     const now = this.now();
+    const prev = this.entries.get(meta.task_id);
+    if (prev !== undefined && prev.success && prev.expiresAt > now) return;
     const ttl = opts.ttlSeconds ?? this.ttlSeconds;
     this.entries.delete(meta.task_id);
-    this.entries.set(meta.task_id, { json, expiresAt: now + ttl * 1000 });
+    this.entries.set(meta.task_id, { json, expiresAt: now + ttl * 1000, success: meta.status === "SUCCESS" });
     this.evict(now);
     if (READY_STATES.has(meta.status)) this.notify(meta.task_id, json);
   }
