@@ -8,3 +8,16 @@ export class BrokerClosedError extends Error {
     this.name = "BrokerClosedError";
   }
 }
+
+/**
+ * The broker is not connected right now (it is reconnecting). Raised instead of queueing a
+ * command that must not run late: a control broadcast sent during an outage would otherwise
+ * reach workers whenever Redis came back, long after its caller gave up.
+ */
+export class BrokerUnavailableError extends Error {
+  readonly code = "broker_unavailable";
+  constructor(operation: string, status: string) {
+    super(`broker is not connected (${status}): ${operation} not sent`);
+    this.name = "BrokerUnavailableError";
+  }
+}

@@ -3,6 +3,7 @@
  * throw HttpError; the router turns anything else into a 500 that never leaks a stack.
  */
 import type { ApiError } from "../../lib/protocol/api";
+import { BrokerUnavailableError } from "../../lib/broker/errors";
 import { SearchSyntaxError, TaskQueryError } from "../../lib/state";
 
 export type ErrorCode =
@@ -16,7 +17,8 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "internal"
-  | "timeout";
+  | "timeout"
+  | "broker_unavailable";
 
 export class HttpError extends Error {
   readonly status: number;
@@ -55,5 +57,6 @@ export function toHttpError(err: unknown): { error: HttpError; unexpected: boole
   // lib/state's query errors carry Flower's messages; Flower gave 500 for TaskQueryError, Petal a clear 400.
   if (err instanceof SearchSyntaxError) return { error: new HttpError(400, "bad_search", err.message), unexpected: false };
   if (err instanceof TaskQueryError) return { error: new HttpError(400, "bad_request", err.message), unexpected: false };
+  if (err instanceof BrokerUnavailableError) return { error: new HttpError(503, "broker_unavailable", err.message), unexpected: false };
   return { error: new HttpError(500, "internal", "Internal server error"), unexpected: true };
 }

@@ -7,6 +7,7 @@
  * Celery's worker batches them; a lone event keeps its own routing key ("task.succeeded").
  */
 import type { Redis } from "ioredis";
+import { BrokerUnavailableError } from "../errors";
 import { decodeControlReply, encodeControlReply, encodeControlRequest, parseControlRequest, replyQueueName, REPLY_EXCHANGE, withReply } from "../../protocol/control";
 import { base64Encode, decodeBody, decodeEnvelopeText, encodeEnvelope, parseEnvelope, serializeEnvelope, uuid4 } from "../../protocol/envelope";
 import { EVENT_EXCHANGE, eventRoutingKey, LamportClock, splitEventBody } from "../../protocol/events";
@@ -172,6 +173,8 @@ export class RedisPubSub {
   async broadcast(request: Omit<ControlRequest, "ticket" | "reply_to">, opts: BroadcastOptions = {}): Promise<ControlReply[]> {
     const { cmd, keys } = this.host;
     const timeout = opts.timeout ?? DEFAULT_BROADCAST_TIMEOUT_MS;
+    // ioredis would queue the request until Redis is back, then deliver it late; say so now.
+    if (cmd.status !== "ready" && cmd.status !== "connect" && !this.host.isClosed()) throw new BrokerUnavailableError(`control ${request.method}`, cmd.status);
     const clock = this.host.clock.tick();
     if (opts.reply === false) {
       await cmd.publish(keys.pidboxChannel, serializeEnvelope(encodeControlRequest(request, { clock, timeoutMs: timeout })));
