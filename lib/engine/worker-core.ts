@@ -21,6 +21,9 @@ import type { ResolvedWorkerOptions } from "./worker-options";
 /** setTimeout's largest delay; longer ETAs re-arm. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** How long a graceful stop waits for its worker-offline event to be written, ms (default: 2000). */
+const OFFLINE_EVENT_WAIT_MS = 2000;
+
 export type WorkerRunState = "new" | "running" | "stopping" | "stopped";
 
 export class WorkerCore {
@@ -140,7 +143,11 @@ export class WorkerCore {
     }
     this.clearTimers();
     await this.closePool();
-    await this.sendWorkerEvent("worker-offline");
+    // Best effort: with Redis down the event would wait in ioredis' offline queue for as long as
+    // it retries, holding up the exit; monitors see the heartbeats stop anyway.
+    let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.sendWorkerEvent("worker-offline"), new Promise<void>((r) => (offlineTimer = setTimeout(r, OFFLINE_EVENT_WAIT_MS)))]);
+    clearTimeout(offlineTimer);
     await this.closeControl();
     this.runState = "stopped";
   }
