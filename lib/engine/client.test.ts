@@ -64,6 +64,20 @@ describe("Client.sendTask", () => {
     expect(sent[0]).toMatchObject({ queue: "q1", routing_key: "q1", retry_of: "old-1", eta: msg.headers.eta });
   });
 
+  it("writes task-sent exactly as taskEvent builds it, with and without retry_of", async () => {
+    const { taskEvent } = await import("../protocol/events");
+    for (const opts of [{}, { retryOf: "old-2", countdown: 5, expires: 30, parentId: "p", queue: "q2" }]) {
+      const r = await h.client.sendTask("demo.add", [1, "é"], { k: [null] }, opts);
+      await until(() => h.eventsOf("task-sent", r.id).length > 0, 1000, "task-sent");
+      const [sent] = h.eventsOf("task-sent", r.id) as unknown as Record<string, unknown>[];
+      const { hostname, utcoffset, pid, clock, timestamp, type: _type, ...fields } = sent;
+      const ref = taskEvent("task-sent", fields as never, { hostname: hostname as string, pid: pid as number, clock: clock as number, utcoffset: utcoffset as number, now: () => timestamp as number });
+      expect(Object.keys(sent)).toEqual(Object.keys(ref));
+      expect(sent).toEqual(ref);
+      expect(sent.args).toBe("(1, 'é')");
+    }
+  });
+
   it("routes to the registered task's queue and can skip task-sent", async () => {
     h.registry.register("demo.fast", () => 1, { queue: "fast" });
     const { Client } = await import("./client");

@@ -7,7 +7,7 @@ import os from "node:os";
 import type { Broker, ResultBackend } from "../broker/types";
 import { controlRequest, type ControlResultMap } from "../protocol/control";
 import { uuid4 } from "../protocol/envelope";
-import { LamportClock, taskEvent } from "../protocol/events";
+import { LamportClock, localUtcOffset } from "../protocol/events";
 import { buildTaskMessage } from "../protocol/task-message";
 import { READY_STATES, type ExceptionInfo, type ResultMeta, type TaskHeaders, type TaskState } from "../protocol/types";
 import type { TaskRegistry } from "./registry";
@@ -248,27 +248,43 @@ export class Client {
     return new AsyncResult(id, this.results);
   }
 
-  private async sendSentEvent(h: TaskHeaders, queue: string): Promise<void> {
-    const ev = taskEvent(
-      "task-sent",
-      {
-        uuid: h.id,
-        root_id: h.root_id ?? null,
-        parent_id: h.parent_id ?? null,
-        name: h.task,
-        args: h.argsrepr ?? "",
-        kwargs: h.kwargsrepr ?? "",
-        retries: h.retries ?? 0,
-        eta: h.eta ?? null,
-        expires: h.expires ?? null,
-        queue,
-        exchange: "",
-        routing_key: queue,
-        retry_of: h.retry_of ?? undefined,
-      },
-      { hostname: this.hostname, pid: process.pid, clock: this.clock },
-    );
-    await this.broker.publishEvent(this.hostname, ev);
+  /** Never throws: a synchronous throw would leave `published` to reject unhandled. */
+  private sendSentEvent(h: TaskHeaders, queue: string): Promise<void> {
+    try {
+      return this.broker.publishEvent(this.hostname, this.sentEvent(h, queue));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * taskEvent("task-sent", …) written as one literal, since it runs per task: Celery's keys in
+   * its order (HEAD, the task-sent fields, extensions, timestamp, type). client.test.ts checks
+   * it against taskEvent.
+   */
+  private sentEvent(h: TaskHeaders, queue: string): object {
+    const ev: Record<string, unknown> = {
+      hostname: this.hostname,
+      utcoffset: localUtcOffset(),
+      pid: process.pid,
+      clock: this.clock.tick(),
+      uuid: h.id,
+      root_id: h.root_id ?? null,
+      parent_id: h.parent_id ?? null,
+      name: h.task,
+      args: h.argsrepr ?? "",
+      kwargs: h.kwargsrepr ?? "",
+      retries: h.retries ?? 0,
+      eta: h.eta ?? null,
+      expires: h.expires ?? null,
+      queue,
+      exchange: "",
+      routing_key: queue,
+    };
+    if (h.retry_of != null) ev.retry_of = h.retry_of;
+    ev.timestamp = Date.now() / 1000;
+    ev.type = "task-sent";
+    return ev;
   }
 
   /** `client.task("demo.add").delay(2, 3)`. */
