@@ -123,6 +123,8 @@ export interface WorkerRecord {
   concurrency?: number | null;
   queues?: string[] | null;
   first_seen: number | null;
+  /** timestamp of its latest worker-online (the worker's clock): when this worker process started */
+  online_since?: number | null;
   /**
    * The worker's own inspect replies, only on the single-worker view (never in the list, to keep
    * it light); null or absent until the first reply.

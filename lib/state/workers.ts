@@ -87,6 +87,7 @@ export class WorkerRegistry {
     // older than the last offline was in flight when it shut down.
     if (ev.type === "worker-online" || ev.timestamp > inner.offlineAt) {
       this.seen(w, now);
+      if (ev.type === "worker-online") w.online_since = ev.timestamp;
       if (ev.type === "worker-heartbeat") {
         const hb = w.heartbeats;
         hb.push(now);

@@ -52,6 +52,21 @@ describe("decide", () => {
     expect(decide({ task: task(), inspect: none, meta: meta("RETRY", null), worker: worker(false), now: NOW })).toEqual({ action: "keep", why: "not-final" });
   });
 
+  it("fails a task whose worker restarted after it and no longer holds it; keeps it while the worker has not answered", () => {
+    const restarted = { ...worker(true), online_since: NOW - 50 };
+    const answered: InspectView = { held: new Set(), answered: new Set(["w1@h"]) };
+    const d = decide({ task: task(), inspect: answered, meta: null, worker: restarted, now: NOW });
+    expect(d).toMatchObject({ action: "apply", state: "FAILURE", lost: true });
+    const ev = (d as { events: Record<string, unknown>[] }).events;
+    // the worker is alive: no worker-offline, only the task's failure
+    expect(ev.map((e) => e.type)).toEqual(["task-failed"]);
+    expect(String(ev[0].exception)).toMatch(/^WorkerLostError\('Worker w1@h restarted after the task reached it/);
+    // the same worker, not answering inspect: no evidence, keep
+    expect(decide({ task: task(), inspect: none, meta: null, worker: restarted, now: NOW })).toEqual({ action: "keep", why: "worker-alive" });
+    // started before the task: the process that has it is still the one running
+    expect(decide({ task: task(), inspect: answered, meta: null, worker: { ...worker(true), online_since: NOW - 500 }, now: NOW })).toEqual({ action: "keep", why: "worker-alive" });
+  });
+
   it("fails a task of an offline or unknown worker that nobody reports and that has no result with WorkerLostError", () => {
     for (const w of [worker(false), undefined]) {
       const d = decide({ task: task(), inspect: none, meta: meta("STARTED", null), worker: w, now: NOW });

@@ -9,7 +9,10 @@
  * 2. the result backend has a final state → that state (SUCCESS with its result, FAILURE with
  *    exception and traceback, REVOKED);
  * 3. its worker is alive (online, or it answered the inspect) → it stays: there is no evidence
- *    it was lost (it may run on a worker that did not answer in time);
+ *    it was lost (it may run on a worker that did not answer in time) — unless that worker
+ *    answered, does not hold the task, and has restarted (worker-online) since the task's last
+ *    event: the process that had it is gone, so it is lost as in 4 (an acks_late task that is
+ *    re-delivered later reports again and its real outcome wins, see below);
  * 4. otherwise (worker offline or unknown, no worker reports it, no result) → FAILURE with
  *    `WorkerLostError(...)`, Celery's name for a worker process lost under a task.
  *
@@ -48,9 +51,9 @@ export interface DecideInput {
 }
 
 /** Why the worker is considered lost, in words for the exception message. */
-function lostReason(t: TaskRecord, w: WorkerRecord | undefined): string {
+function lostReason(t: TaskRecord, w: WorkerRecord | undefined, restarted: boolean): string {
   const who = t.worker ?? "unknown worker";
-  const where = w ? "is offline" : "is unknown to this dashboard";
+  const where = restarted ? "restarted after the task reached it" : w ? "is offline" : "is unknown to this dashboard";
   return `Worker ${who} ${where} and no worker reports task ${t.uuid} (${t.state}); the result backend has no result (reconciled by Petal)`;
 }
 
@@ -60,7 +63,8 @@ export function decide(input: DecideInput): Decision {
   const hostname = task.worker ?? meta?.worker ?? null;
   const alive = hostname !== null && (inspect.answered.has(hostname) || worker?.online === true);
   const final = meta ? finalEvent(task, meta) : null;
-  if (final === null && alive) return { action: "keep", why: "worker-alive" };
+  const restarted = alive && restartedSince(task, worker, inspect);
+  if (final === null && alive && !restarted) return { action: "keep", why: "worker-alive" };
   // A retry was published as a new message of the same id: it is not lost, its next attempt will report.
   if (final === null && meta?.status === "RETRY") return { action: "keep", why: "not-final" };
   const host = hostname ?? "unknown@petal";
@@ -72,9 +76,20 @@ export function decide(input: DecideInput): Decision {
     events.push({ ...base, uuid: task.uuid, ...final.fields, timestamp: eventTime, type: final.type });
     return { action: "apply", state: final.state, events, lost: false };
   }
-  const exception = `WorkerLostError(${pythonRepr(lostReason(task, worker))})`;
+  const exception = `WorkerLostError(${pythonRepr(lostReason(task, worker, restarted))})`;
   events.push({ ...base, uuid: task.uuid, exception, traceback: "", timestamp: now, type: "task-failed" });
   return { action: "apply", state: "FAILURE", events, lost: true };
+}
+
+/**
+ * The task's worker answered inspect without the task and started (worker-online, its own clock)
+ * after the task's last event (same clock): the process that held it is gone.
+ */
+function restartedSince(t: TaskRecord, w: WorkerRecord | undefined, inspect: InspectView): boolean {
+  if (!w || t.worker === null || !inspect.answered.has(t.worker)) return false;
+  const since = w.online_since;
+  const last = t.timestamp ?? t.started ?? t.received;
+  return typeof since === "number" && typeof last === "number" && since > last;
 }
 
 /** A worker-offline that keeps what the registry knew of the worker (the reducer overwrites these fields). */
