@@ -98,7 +98,11 @@ try {
   const extra = help.includes("--no-persist") ? ["--no-persist"] : [];
   // The server itself, not start.mjs: a rebuild mid-bench (the tree changes under other work)
   // would measure the build, so the bench uses the build there is.
-  if (!existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no dashboard build: run `flock /tmp/next.lock npm run build` first");
+  if (!existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    log("no dashboard build yet: running `npm run build` first");
+    const b = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
+    if (b.status !== 0) throw new Error("npm run build failed");
+  }
   log(`server on ${PORT}, redis on ${REDIS_PORT}${extra.length ? ", --no-persist" : ""}`);
   const server = child(["--import", "tsx", "server/main.ts", "--broker", redisSrv.url, "--max-tasks", "1000000", "--no-demo", "--port", String(PORT), "--log-level", "warn", ...extra]);
   server.stdout?.resume();
