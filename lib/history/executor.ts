@@ -5,7 +5,7 @@
  * for tests and tools, on the caller's thread.
  */
 import Database from "better-sqlite3";
-import { FTS_BACKFILL_KEY, FTS_BACKFILL_SQL } from "./fts";
+import { FTS_BACKFILL_KEY, FTS_BACKFILL_SQL, FTS_DRAIN_CHUNK, FTS_DRAIN_SQL } from "./fts";
 import { META_UPSERT_SQL, PRAGMAS, SCHEMA, SERIES_UPSERT_SQL, UPSERT_SQL, type Row } from "./schema";
 
 export type WriteOp =
@@ -14,6 +14,8 @@ export type WriteOp =
   | { kind: "retention"; seq: number; before: number | null; maxRows: number | null; chunk: number; chunks: number }
   /** index `chunk` more pre-index rows (newest first); the reply says whether more is left */
   | { kind: "backfill"; seq: number; chunk: number }
+  /** index queued finished tasks for up to `maxMs`; the reply says whether some are left */
+  | { kind: "index"; seq: number; maxMs: number }
   | { kind: "close"; seq: number };
 
 export type WriteReply = { seq: number; ok: true; deleted?: number; indexed?: number; more?: boolean; ms: number } | { seq: number; ok: false; error: string };
@@ -80,6 +82,10 @@ export class Executor {
           const r = this.backfill(op.chunk);
           return { seq: op.seq, ok: true, indexed: r.indexed, more: r.more, ms: performance.now() - t0 };
         }
+        case "index": {
+          const r = this.drainFts(op.maxMs);
+          return { seq: op.seq, ok: true, indexed: r.indexed, more: r.more, ms: performance.now() - t0 };
+        }
         case "close":
           this.close();
           return { seq: op.seq, ok: true, ms: performance.now() - t0 };
@@ -122,6 +128,23 @@ export class Executor {
       }
     }
     return { deleted, more: false };
+  }
+
+  /** Index queued tasks, FTS_DRAIN_CHUNK per transaction, until the queue is empty or `maxMs` is spent. */
+  private drainFts(maxMs: number): { indexed: number; more: boolean } {
+    const t0 = performance.now();
+    const [index, unqueue] = FTS_DRAIN_SQL.map((sql) => this.db.prepare(sql));
+    const step = this.db.transaction(() => {
+      index.run(FTS_DRAIN_CHUNK);
+      return unqueue.run(FTS_DRAIN_CHUNK).changes;
+    });
+    let indexed = 0;
+    for (;;) {
+      const n = step();
+      indexed += n;
+      if (n < FTS_DRAIN_CHUNK) return { indexed, more: false };
+      if (performance.now() - t0 >= maxMs) return { indexed, more: true };
+    }
   }
 
   /** One chunk of the search-index backfill, in one transaction with its watermark. */

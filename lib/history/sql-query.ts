@@ -8,23 +8,13 @@
 import type { TaskQuery } from "../protocol/api";
 import { TASK_STATES } from "../protocol/types";
 import { parseSearch, type SearchNode } from "../state/search";
+import { activeValues } from "../state/query";
 import { TaskQueryError } from "../state";
 import { UNFINISHED_STATES } from "./fts";
 
 export interface SqlWhere {
   where: string;
   params: (string | number)[];
-}
-
-function activeValues(v: readonly string[] | null | undefined): string[] | null {
-  if (v == null || v.length === 0) return null;
-  const out: string[] = [];
-  for (const x of v) {
-    if (typeof x !== "string" || x === "") continue;
-    if (x.toLowerCase() === "all") return null;
-    out.push(x);
-  }
-  return out.length === 0 ? null : out;
 }
 
 const likeEscape = (s: string): string => "%" + s.replace(/[\\%_]/g, (c) => "\\" + c) + "%";
@@ -62,7 +52,8 @@ function searchSql(node: SearchNode, params: (string | number)[]): string {
 
 /**
  * The WHERE clause of a query's filters (no paging, no sort). Throws SearchSyntaxError.
- * `fts`: a MATCH expression for tasks_fts (fts.ts) that narrows the search's candidates.
+ * `fts`: the search index's candidate rowids (a JSON array, FtsPlanner.candidatesFor) that
+ * narrow the search.
  * `unindexed` writes the chip filters as `+col`, which keeps SQLite from using their indexes:
  * for a broad filter, walking the sort's index and testing each row beats sorting a million.
  */
@@ -97,11 +88,12 @@ export function whereOf(q: TaskQuery, unindexed = false, fts: string | null = nu
     const node = parseSearch(q.search);
     if (node.kind !== "all") parts.push(searchSql(node, params));
     // The index narrows the rows the LIKEs above test: final tasks it matched, plus every
-    // unfinished task (not indexed yet), found by the state index.
+    // unfinished task (never indexed), found by the state index, plus the finished ones still
+    // queued for indexing.
     if (fts !== null) {
       parts.push(
-        `tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ? UNION ALL ` +
-          `SELECT rowid FROM tasks WHERE state IN (${UNFINISHED_STATES.map(() => "?").join(", ")}))`,
+        `tasks.rowid IN (SELECT value FROM json_each(?) UNION ALL ` +
+          `SELECT rowid FROM tasks WHERE state IN (${UNFINISHED_STATES.map(() => "?").join(", ")}) UNION ALL SELECT id FROM fts_pending)`,
       );
       params.push(fts, ...UNFINISHED_STATES);
     }

@@ -15,7 +15,7 @@ import { decodeTask, encodeTask, SELECT_COLUMNS, type Row } from "./schema";
 import { countsWhereOf, indexServes, orderOf, whereOf } from "./sql-query";
 import { createWriter, type Writer } from "./writer";
 import { COUNT_BUDGET_MS, PAGE_BUDGET_MS, SlowReads } from "./slow-reads";
-import { FTS_BACKFILL_CHUNK, FTS_BACKFILL_KEY, FtsPlanner } from "./fts";
+import { SearchIndex } from "./search-index";
 
 /** (default: 250 ms) */
 export const DEFAULT_FLUSH_MS = 250;
@@ -100,8 +100,7 @@ export class HistoryStore {
   private closed: Promise<void> | null = null;
   private retaining = false;
   private readonly slow: SlowReads;
-  private readonly fts: FtsPlanner;
-  private backfilling: Promise<void> | null = null;
+  private readonly search: SearchIndex;
   private readonly now: () => number;
 
   private constructor(
@@ -112,8 +111,7 @@ export class HistoryStore {
     this.file = opts.file;
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.slow = new SlowReads(opts.file, reader);
-    this.fts = new FtsPlanner(reader, reader.prepare("SELECT 1 FROM meta WHERE key = ?").get(FTS_BACKFILL_KEY) === undefined);
-    if (opts.searchIndex === false) this.fts.disabled = true;
+    this.search = new SearchIndex(reader, writer, () => this.closed !== null, opts);
     this.rowsAtOpen = (reader.prepare("SELECT coalesce(sum(n), 0) AS n FROM task_counts").get() as { n: number }).n;
   }
 
@@ -129,7 +127,7 @@ export class HistoryStore {
       throw e;
     }
     const store = new HistoryStore(opts, reader, writer);
-    if (!store.fts.ready && opts.backfill !== false) void store.runBackfill().catch((e: unknown) => opts.onError?.(e instanceof Error ? e : new Error(String(e))));
+    if (!store.searchIndexReady && opts.backfill !== false) void store.runBackfill().catch((e: unknown) => opts.onError?.(e instanceof Error ? e : new Error(String(e))));
     store.timer = setInterval(() => void store.flush().catch(() => {}), opts.flushMs ?? DEFAULT_FLUSH_MS);
     store.timer.unref();
     if ((opts.retentionSec ?? DEFAULT_RETENTION_SEC) !== null || (opts.maxRows ?? DEFAULT_MAX_ROWS) !== null) {
@@ -218,6 +216,7 @@ export class HistoryStore {
         this.stats.rowsWritten += rows.length;
         this.stats.lastFlushMs = reply.ms;
         this.stats.writeMs += reply.ms;
+        this.search.afterFlush(reply.ms, this.opts.flushMs ?? DEFAULT_FLUSH_MS);
         if (this.commitListeners.length > 0) {
           const ids = [...batch.keys()];
           for (const fn of this.commitListeners) fn(ids);
@@ -230,6 +229,11 @@ export class HistoryStore {
       },
     );
     return this.inFlight;
+  }
+
+  /** Index every queued finished task now (tests and tools); resolves with how many. */
+  indexQueue(): Promise<number> {
+    return this.search.drainAll();
   }
 
   private requeue(batch: Map<string, TaskRecord>, meta: Map<string, string>, series: Row[]): void {
@@ -267,27 +271,22 @@ export class HistoryStore {
    * writer message so task batches keep their turn; searches use the index once it is done.
    */
   runBackfill(): Promise<void> {
-    return (this.backfilling ??= (async () => {
-      for (;;) {
-        if (this.closed !== null) return;
-        const reply = await this.writer.run({ kind: "backfill", seq: 0, chunk: FTS_BACKFILL_CHUNK });
-        if (!reply.ok) throw new Error(`history search index backfill failed: ${reply.error}`);
-        if (!reply.more) break;
-        // The inline writer answers at once: let timers and I/O run between chunks.
-        await new Promise((r) => setImmediate(r));
-      }
-      this.fts.ready = true;
-    })());
+    return this.search.backfill();
+  }
+
+  /** Finished tasks indexed by this process, and the writer-thread ms it took. */
+  get searchIndexStats(): { readonly indexed: number; readonly indexMs: number } {
+    return this.search.stats;
   }
 
   /** Whether searches use the free-text index (false while a migrated database is backfilled). */
   get searchIndexReady(): boolean {
-    return this.fts.ready;
+    return this.search.planner.ready;
   }
 
   /** Whether this search string is narrowed by the index (else scanned). Throws SearchSyntaxError. */
   usesSearchIndex(search: string): boolean {
-    return this.fts.matchFor(search) !== null;
+    return this.search.planner.candidatesFor(search) !== null;
   }
 
   /** The `limit` most recent tasks (by last event time), oldest first: what a restart restores. */
@@ -348,7 +347,7 @@ export class HistoryStore {
 
   private pagePlan(q: TaskQuery): { open: boolean; sql: string; params: (string | number)[]; key: string } {
     const open = countsWhereOf(q) === null;
-    const { where, params } = whereOf(q, this.walkSortIndex(q), this.fts.matchFor(q.search));
+    const { where, params } = whereOf(q, this.walkSortIndex(q), this.search.planner.candidatesFor(q.search));
     const sql = `SELECT ${SELECT_COLUMNS} FROM tasks ${open ? SlowReads.budgeted(where) : where} ${orderOf(q.sort_by)} LIMIT ? OFFSET ?`;
     const all = [...params, q.limit ?? -1, q.offset ?? 0];
     return { open, sql, params: all, key: sql + "\u0000" + JSON.stringify(all) };
@@ -377,7 +376,7 @@ export class HistoryStore {
     if (counts !== null) {
       return (this.reader.prepare(`SELECT coalesce(sum(n), 0) AS n FROM task_counts ${counts.where}`).get(...counts.params) as { n: number }).n;
     }
-    const { where, params } = whereOf(q, false, this.fts.matchFor(q.search));
+    const { where, params } = whereOf(q, false, this.search.planner.candidatesFor(q.search));
     const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
     const key = sql + "\u0000" + JSON.stringify(params);
     const now = performance.now();
@@ -401,7 +400,7 @@ export class HistoryStore {
   async countAsync(q: TaskQuery): Promise<number> {
     const n = this.count(q);
     if (n !== null) return n;
-    const { where, params } = whereOf(q, false, this.fts.matchFor(q.search));
+    const { where, params } = whereOf(q, false, this.search.planner.candidatesFor(q.search));
     const sql = `SELECT count(*) AS n FROM tasks ${SlowReads.budgeted(where)}`;
     const reply = await this.slow.request(sql + "\u0000" + JSON.stringify(params), sql, params, "count");
     if (!reply.ok) throw new Error(`history count failed: ${reply.error}`);

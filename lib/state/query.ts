@@ -29,7 +29,7 @@ export { SORT_FIELDS, TaskQueryError } from "./sort";
 export type { SortField } from "./sort";
 
 /** `[values]` with "All" (any case) meaning no filter, as Flower's state/taskname/workername. */
-function activeValues(v: readonly string[] | null | undefined): string[] | null {
+export function activeValues(v: readonly string[] | null | undefined): string[] | null {
   if (v == null || v.length === 0) return null;
   const out: string[] = [];
   for (const x of v) {
