@@ -1,21 +1,13 @@
 /** Random but reproducible task traffic for history tests and the benchmark. */
 import type { TaskEvent } from "../protocol/types";
 import { taskEv } from "../state/test-events";
+import { seededRng } from "../testing/rng";
 
 export const NAMES = ["proj.add", "proj.mul", "proj.fail", "Proj.Slow", "billing.charge", "mail.send"];
 export const WORKERS = ["w1@host1", "w2@host1", "W3@host2", "w4@host2"];
 
-/** A tiny seeded PRNG (mulberry32): the same tasks every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same tasks every run. */
+export const rng = seededRng;
 
 export function uuidOf(i: number): string {
   const h = i.toString(16).padStart(12, "0");
