@@ -46,7 +46,16 @@ export function attachHistory(state: ClusterState, history: HistoryStore, opts: 
   }
   const rows = history.rowsAtOpen;
   const evictedAtStart = state.tasksEvicted.total;
-  const off = state.onTaskChange((rec) => history.record(rec));
+  history.readWith((uuid) => state.getTask(uuid));
+  const offChange = state.onTaskChange((uuid) => history.touch(uuid));
+  // A task dropped from memory before its flush is written from the record it had.
+  const offEvict = state.onTaskEvict((rec) => {
+    if (history.isDirty(rec.uuid)) history.record(rec);
+  });
+  const off = () => {
+    offChange();
+    offEvict();
+  };
   let lastSeries = -Infinity;
   history.onFlush((final) => {
     history.setMeta("totals", JSON.stringify(state.overview().totals));

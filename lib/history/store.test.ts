@@ -46,6 +46,25 @@ describe("HistoryStore", () => {
     await h2.close();
   });
 
+  it("writes a task dropped from memory before its flush, from the record it had", async () => {
+    const file = tmpDb();
+    // 50 tasks through a state that keeps 10: 40 are evicted between two flushes
+    const state = new ClusterState({ maxTasks: 10 });
+    const h = await HistoryStore.open({ file, thread: false, retentionSec: null });
+    attachHistory(state, h, { maxTasks: 10 });
+    fill(state, 50);
+    expect(state.tasksRetained).toBe(10);
+    await h.close();
+    const h2 = await HistoryStore.open({ file, thread: false, retentionSec: null });
+    expect(h2.rowsAtOpen).toBe(50);
+    const s2 = new ClusterState();
+    attachHistory(s2, h2, { maxTasks: 100 });
+    const expected = new ClusterState();
+    fill(expected, 50);
+    for (let i = 0; i < 50; i++) expect(JSON.parse(JSON.stringify(s2.getTask(uuidOf(i))))).toEqual(JSON.parse(JSON.stringify(expected.getTask(uuidOf(i)))));
+    await h2.close();
+  });
+
   it("restores only the most recent maxTasks, and answers older ones from SQLite", async () => {
     const file = tmpDb();
     const s1 = new ClusterState();

@@ -1,7 +1,7 @@
 /**
- * HistoryStore: Petal's task history in one SQLite file (WAL). Writes are batched: `record()`
- * only marks a task dirty (a Map set per event), and every `flushMs` the dirty records are
- * encoded and sent to the writer thread as one transaction, so the event loop pays for the
+ * HistoryStore: Petal's task history in one SQLite file (WAL). Writes are batched: `touch()`
+ * only marks a task dirty (a Map set per event), and every `flushMs` the dirty tasks are read
+ * (once each, however many events they had), encoded and sent to the writer thread as one transaction, so the event loop pays for the
  * encode and a structured clone, not for SQLite. Reads (restore, task lookup, queries beyond the
  * in-memory window) use a second connection on the caller's thread: WAL readers never wait for
  * the writer.
@@ -89,7 +89,9 @@ export class HistoryStore {
   /** rows in the table when it was opened */
   readonly rowsAtOpen: number;
 
-  private dirty = new Map<string, TaskRecord>();
+  /** dirty tasks: a record when one was handed over (record, evicted), else null = read it at flush */
+  private dirty = new Map<string, TaskRecord | null>();
+  private resolve: (uuid: string) => TaskRecord | undefined = () => undefined;
   private pendingMeta = new Map<string, string>();
   private pendingSeries: Row[] = [];
   private readonly flushHooks: ((final: boolean) => void)[] = [];
@@ -145,9 +147,23 @@ export class HistoryStore {
     return store;
   }
 
-  /** Mark a task for the next flush (the live record is read at flush time). */
+  /** Write this record at the next flush. */
   record(rec: TaskRecord): void {
     this.dirty.set(rec.uuid, rec);
+  }
+
+  /** Mark a task dirty; its record is read through `readWith`'s function at the next flush. */
+  touch(uuid: string): void {
+    this.dirty.set(uuid, null);
+  }
+
+  isDirty(uuid: string): boolean {
+    return this.dirty.has(uuid);
+  }
+
+  /** Where touched tasks are read from at flush time (the in-memory state). */
+  readWith(fn: (uuid: string) => TaskRecord | undefined): void {
+    this.resolve = fn;
   }
 
   /** Run before each flush builds its batch (e.g. to setMeta the totals); `final` on close. */
@@ -189,7 +205,11 @@ export class HistoryStore {
     for (const fn of this.flushHooks) fn(final);
     if (this.dirty.size === 0 && this.pendingMeta.size === 0 && this.pendingSeries.length === 0) return;
     const t0 = performance.now();
-    const batch = this.dirty;
+    const batch = new Map<string, TaskRecord>();
+    for (const [uuid, held] of this.dirty) {
+      const rec = held ?? this.resolve(uuid);
+      if (rec !== undefined) batch.set(uuid, rec);
+    }
     const meta = this.pendingMeta;
     const series = this.pendingSeries;
     this.dirty = new Map();

@@ -120,9 +120,9 @@ const again = performance.now();
 s.queryTasks({ search: "nomatch-anywhere", limit: 50 });
 console.log(`after ${extra} new tasks: tick() ${tickMs.toFixed(1)} ms, then search=nomatch-anywhere ${(performance.now() - again).toFixed(1)} ms`);
 
-// With a history listener (persistence): each change hands out a detached copy of the record.
+// With a history listener (persistence): each change tells the listener the task's uuid.
 let heard = 0;
 const off = s.onTaskChange(() => heard++);
 const [evL, msL] = feed(3, 0, extra);
 off();
-console.log(`ingest with one onTaskChange listener: ${Math.round(evL / (msL / 1000))} events/s (${heard} copies)`);
+console.log(`ingest with one onTaskChange listener: ${Math.round(evL / (msL / 1000))} events/s (${heard} changes)`);

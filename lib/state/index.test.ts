@@ -239,19 +239,24 @@ describe("ClusterState", () => {
 });
 
 describe("history hooks", () => {
-  it("hands listeners detached copies they may keep", () => {
-    const a = new ClusterState({ now: () => 1000 });
-    const kept: { state: string; result: string | null }[] = [];
-    a.onTaskChange((rec) => kept.push(rec));
+  it("tells change listeners the uuid, and evict listeners the last record before it is dropped", () => {
+    const a = new ClusterState({ now: () => 1000, maxTasks: 1 });
+    const changed: string[] = [];
+    const evicted: { uuid: string; state: string; result: string | null }[] = [];
+    a.onTaskChange((id) => changed.push(id));
+    a.onTaskEvict((rec) => evicted.push(rec));
     a.ingest([taskEv("task-received", "t1", { timestamp: 1 }), taskEv("task-succeeded", "t1", { timestamp: 2 }, { result: "7" })]);
-    expect(kept.map((r) => [r.state, r.result])).toEqual([["RECEIVED", null], ["SUCCESS", "7"]]);
-    expect(a.getTask("t1")).not.toBe(a.getTask("t1"));
+    a.ingest([taskEv("task-received", "t2", { timestamp: 3 })]);
+    expect(changed).toEqual(["t1", "t1", "t2"]);
+    expect(evicted.map((r) => [r.uuid, r.state, r.result])).toEqual([["t1", "SUCCESS", "7"]]);
+    expect(a.getTask("t1")).toBeUndefined();
+    expect(a.getTask("t2")).not.toBe(a.getTask("t2"));
   });
 
   it("tells listeners about every task change and restores records without counting them", () => {
     const a = new ClusterState({ now: () => 1000 });
     const seen: string[] = [];
-    a.onTaskChange((rec) => seen.push(`${rec.uuid}:${rec.state}`));
+    a.onTaskChange((id) => seen.push(`${id}:${a.getTask(id)?.state}`));
     a.ingest([taskEv("task-received", "t1", { timestamp: 1 }, { name: "x" }), taskEv("task-succeeded", "t1", { timestamp: 2 }, { runtime: 1 })]);
     expect(seen).toEqual(["t1:RECEIVED", "t1:SUCCESS"]);
 

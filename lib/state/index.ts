@@ -90,8 +90,14 @@ export class ClusterState {
   private readonly logIds: string[];
   private readonly logVersions: Float64Array;
   private logNext = 0;
-  private readonly taskListeners: ((rec: TaskRecord) => void)[] = [];
-  private readonly onEvict = (gone: string): void => this.logChange(gone);
+  private readonly taskListeners: ((uuid: string) => void)[] = [];
+  private readonly evictListeners: ((rec: TaskRecord) => void)[] = [];
+  private readonly onEvict = (gone: string): void => {
+    this.logChange(gone);
+    if (this.evictListeners.length === 0) return;
+    const rec = this.store.get(gone);
+    if (rec !== undefined) for (const fn of this.evictListeners) fn(rec);
+  };
   /** versions up to this one may be missing from the log (overwritten) */
   private logFloor = 0;
 
@@ -247,15 +253,17 @@ export class ClusterState {
 
   /**
    * Hear every task change (history persistence): called synchronously after each applied task
-   * event and retry link, with a fresh copy of the record (the listener may keep it; it does not
-   * follow later changes: re-read with getTask()).
+   * event and retry link, with the task's uuid. Only the uuid, so the hot path builds no record:
+   * a listener reads the task later with getTask(), once per batch of changes; a task dropped
+   * before that is handed over by onTaskEvict.
    */
-  onTaskChange(fn: (rec: TaskRecord) => void): () => void {
-    this.taskListeners.push(fn);
-    return () => {
-      const i = this.taskListeners.indexOf(fn);
-      if (i >= 0) this.taskListeners.splice(i, 1);
-    };
+  onTaskChange(fn: (uuid: string) => void): () => void {
+    return listen(this.taskListeners, fn);
+  }
+
+  /** Hear each task just before it is dropped to stay under maxTasks, with its last record. */
+  onTaskEvict(fn: (rec: TaskRecord) => void): () => void {
+    return listen(this.evictListeners, fn);
   }
 
   /**
@@ -284,9 +292,9 @@ export class ClusterState {
     this.store.linkRetry(oldId, newId, this.version);
     this.logChange(oldId);
     this.logChange(newId);
-    for (const id of [oldId, newId]) {
-      const rec = this.store.get(id);
-      if (rec !== undefined) for (const fn of this.taskListeners) fn(rec);
+    for (const fn of this.taskListeners) {
+      fn(oldId);
+      fn(newId);
     }
   }
 
@@ -302,11 +310,7 @@ export class ClusterState {
     this.tasksVersion = version;
     this.logChange(ev.uuid);
     if (typeof retryOf === "string" && retryOf !== ev.uuid) this.logChange(retryOf);
-    // Listeners get a detached copy: the store keeps columns, not records.
-    if (this.taskListeners.length > 0) {
-      const copy = this.store.get(ev.uuid) as TaskRecord;
-      for (let i = 0; i < this.taskListeners.length; i++) this.taskListeners[i](copy);
-    }
+    for (let i = 0; i < this.taskListeners.length; i++) this.taskListeners[i](ev.uuid);
 
     // The live view of the slot: read before any other call into the store moves it.
     const rec = this.store.at(slot);
@@ -336,4 +340,12 @@ export class ClusterState {
     this.logVersions[i] = this.version;
     this.logNext = (i + 1) % this.logIds.length;
   }
+}
+
+function listen<F>(list: F[], fn: F): () => void {
+  list.push(fn);
+  return () => {
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  };
 }

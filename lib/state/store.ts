@@ -148,7 +148,7 @@ export class TaskStore {
 
   /**
    * Apply one validated task event; returns the task's slot. A new task first evicts the oldest
-   * entry when the store is full; `onEvict` hears each dropped uuid.
+   * entry when the store is full; `onEvict` hears each dropped uuid, while it is still readable.
    */
   apply(ev: TaskEvent, version: number, onEvict?: (uuid: string) => void): number {
     const c = this.cols;
@@ -312,9 +312,10 @@ export class TaskStore {
       this.evictedUnfinished++;
     }
     const uuid = this.cols.uuid[victim] as string;
+    // Heard before removal, so the listener can still read the record.
+    onEvict?.(uuid);
     this.remove(victim);
     this.evicted++;
-    onEvict?.(uuid);
   }
 
   private remove(slot: number): void {
