@@ -19,6 +19,7 @@ import { Redis } from "ioredis";
 import { io } from "socket.io-client";
 import { requireRedis, startRedisServer } from "../lib/testing/redis-server";
 import { channel, multi } from "./bench/celery-events";
+import { CHROMIUM_PATH } from "../e2e/chromium";
 import { LAUNCH_ARGS, measureRender, measureTraffic, openPage, pct, seenTimes, watchSuccess } from "./bench/ui-browser";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -179,7 +180,7 @@ try {
   const cpuA = procStat(spid).cpuS;
   const wallA = performance.now();
 
-  const browser = await chromium.launch({ executablePath: process.env.PETAL_CHROMIUM ?? "/usr/bin/chromium", args: LAUNCH_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: LAUNCH_ARGS });
   mkdirSync(SHOTS, { recursive: true });
 
   // --- socket traffic per tab

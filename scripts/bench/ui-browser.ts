@@ -7,15 +7,7 @@
  */
 import type { Browser, Page } from "@playwright/test";
 
-export const LAUNCH_ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+export { CHROMIUM_ARGS as LAUNCH_ARGS } from "../../e2e/chromium";
 
 export function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
