@@ -29,6 +29,8 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
 /** Most messages one non-blocking pop takes, whatever the prefetch (default: 256). */
 export const MAX_POP_BATCH = 256;
+/** Turn scripts one consumer keeps in flight, each for up to its share of the prefetch window (default: 2). */
+export const MAX_TURNS_IN_FLIGHT = 2;
 
 export type ErrorSink = (err: unknown, where: string) => void;
 
@@ -90,6 +92,14 @@ export class RedisConsumer implements Consumer {
   private ackResolve: (() => void) | null = null;
   /** the loop will run a turn in this check phase: the acks queued until then ride along */
   private turnSoon = false;
+  /** turn scripts sent and not yet answered, and the deliveries they may bring */
+  private inflight = 0;
+  private reserved = 0;
+  /** the lists had messages at the last look: pop with turn scripts, not BRPOP */
+  private tryBatch = true;
+  private turnError: unknown = null;
+  /** the batch being delivered (batches never overtake each other) */
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly host: ConsumerHost,
@@ -188,16 +198,26 @@ export class RedisConsumer implements Consumer {
   }
 
   private full(): boolean {
-    return this.prefetch > 0 && this.unsettled >= this.prefetch;
+    return this.prefetch > 0 && this.unsettled + this.reserved >= this.prefetch;
   }
 
   private async loop(): Promise<void> {
     let backoff = 0;
-    let tryBatch = true;
     try {
       while (!this.cancelled) {
-        if (this.list.length === 0 || this.full()) {
-          this.flushAcks(true);
+        if (this.turnError !== null) {
+          // A turn failed (Redis went away): back off once the others in flight have settled.
+          if (this.inflight > 0) {
+            await this.idle();
+            continue;
+          }
+          this.turnError = null;
+          backoff = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoff * 2));
+          await sleep(backoff);
+          continue;
+        }
+        if (this.list.length === 0 || this.full() || this.inflight >= MAX_TURNS_IN_FLIGHT || (!this.tryBatch && this.inflight > 0)) {
+          if (this.inflight === 0) this.flushAcks(true);
           await this.idle();
           continue;
         }
@@ -206,30 +226,29 @@ export class RedisConsumer implements Consumer {
         this.turnSoon = true;
         await new Promise<void>((r) => atTurnEnd(this.host.cmd, r));
         this.turnSoon = false;
-        if (this.cancelled || this.list.length === 0 || this.full()) continue;
+        if (this.cancelled || this.list.length === 0 || this.full() || this.inflight >= MAX_TURNS_IN_FLIGHT) continue;
+        if (this.tryBatch) {
+          // Not awaited: the next turn may leave while this one's messages are being run, so
+          // Redis pops the next batch while this process works (at most MAX_TURNS_IN_FLIGHT).
+          this.startTurn();
+          backoff = 0;
+          continue;
+        }
+        if (this.inflight > 0) continue;
+        this.flushAcks(true);
         let popped: Popped[] = [];
         try {
-          if (tryBatch) {
-            const want = this.want();
-            popped = await this.turn(want);
-            // A short batch emptied the lists: the next round blocks at once.
-            if (popped.length < want) tryBatch = false;
-          } else {
-            this.flushAcks(true);
-          }
-          if (popped.length === 0 && !this.cancelled) {
-            if (this.clientId === null) this.clientId = Number(await this.conn.call("CLIENT", "ID"));
-            if (this.cancelled) break;
-            this.blocking = true;
-            const got = await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S);
-            // One arrived: more of a burst may be waiting behind it.
-            if (got) {
-              popped = [{ key: got[0], raw: got[1], recordedTag: null }];
-              tryBatch = true;
-            }
+          if (this.clientId === null) this.clientId = Number(await this.conn.call("CLIENT", "ID"));
+          if (this.cancelled) break;
+          this.blocking = true;
+          const got = await this.conn.brpop(...this.brpopKeys, BRPOP_TIMEOUT_S);
+          // One arrived: more of a burst may be waiting behind it.
+          if (got) {
+            popped = [{ key: got[0], raw: got[1], recordedTag: null }];
+            this.tryBatch = true;
           }
           backoff = 0;
-        } catch (err) {
+        } catch {
           if (this.cancelled || this.host.isClosed()) break;
           backoff = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoff * 2));
           await sleep(backoff);
@@ -237,17 +256,52 @@ export class RedisConsumer implements Consumer {
         } finally {
           this.blocking = false;
         }
-        if (popped.length > 0) await this.handleBatch(popped);
+        if (popped.length > 0) await this.deliverInOrder(popped);
       }
     } finally {
+      // Messages popped by turns still in flight are handed back (cancelled) or delivered first.
+      while (this.inflight > 0) await this.idle();
+      await this.handling;
       this.flushAcks(true);
       await endConnection(this.conn);
     }
   }
 
-  /** how many deliveries fit in the prefetch window now */
+  /** Issue one turn script for up to half the free window; its batch is delivered in pop order. */
+  private startTurn(): void {
+    const want = this.want();
+    this.inflight++;
+    this.reserved += want;
+    this.turn(want).then(
+      (popped) => {
+        this.inflight--;
+        this.reserved -= want;
+        // A short batch emptied the lists: once the turns in flight are back, the loop blocks.
+        if (popped.length < want) this.tryBatch = false;
+        if (popped.length > 0) void this.deliverInOrder(popped);
+        this.poke();
+      },
+      (err: unknown) => {
+        this.inflight--;
+        this.reserved -= want;
+        if (!this.cancelled && !this.host.isClosed()) this.turnError = err;
+        this.poke();
+      },
+    );
+  }
+
+  /** Batches are delivered one after the other, as popped, even when one waits on Redis to be recorded. */
+  private deliverInOrder(popped: Popped[]): Promise<void> {
+    const next = this.handling.then(() => this.handleBatch(popped));
+    this.handling = next.catch((err: unknown) => this.host.onError(err, "deliver"));
+    return this.handling;
+  }
+
+  /** how many deliveries one turn asks for: half the prefetch window, so two turns can overlap */
   private want(): number {
-    return this.prefetch === 0 ? MAX_POP_BATCH : Math.min(MAX_POP_BATCH, this.prefetch - this.unsettled);
+    if (this.prefetch === 0) return MAX_POP_BATCH;
+    const free = this.prefetch - this.unsettled - this.reserved;
+    return Math.max(1, Math.min(MAX_POP_BATCH, Math.ceil(this.prefetch / MAX_TURNS_IN_FLIGHT), free));
   }
 
   /** The turn script: this turn's acks, then pop (and record) up to `want` messages. */
