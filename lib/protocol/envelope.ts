@@ -2,7 +2,7 @@
  * kombu envelope encode/decode (PROTOCOL.md §2). Browser-safe: base64 through TextEncoder/atob
  * when Buffer is absent.
  */
-import { base64OfUtf8, canWriteBytes, fastUuid4, pythonizeBytesToBase64, pythonizeBytesToString } from "./fast-encode";
+import { base64OfUtf8, canWriteBytes, fastUuid4, pythonizeBytesToBase64, pythonizeBytesToString, pythonizeBytesToTextAndBase64 } from "./fast-encode";
 import type { DeliveryInfo, Envelope, EnvelopeProperties } from "./types";
 
 /** A message that failed to decode, with a reason fit for a dead-letter list or a counter. */
@@ -55,6 +55,15 @@ export function pythonJsonDumps(value: unknown): string {
 export function pythonJsonBase64(value: unknown): string {
   if (!canWriteBytes || unsafeForNative(value, 0)) return base64Encode(pythonJsonDumps(value));
   return pythonizeBytesToBase64(JSON.stringify(value) ?? "null");
+}
+
+/** pythonJsonDumps(value) and its base64 together (an event batch goes to pub/sub as base64 and to the stream as text). */
+export function pythonJsonTextAndBase64(value: unknown): { text: string; base64: string } {
+  if (!canWriteBytes || unsafeForNative(value, 0)) {
+    const text = pythonJsonDumps(value);
+    return { text, base64: base64Encode(text) };
+  }
+  return pythonizeBytesToTextAndBase64(JSON.stringify(value) ?? "null");
 }
 
 /** The plain recursive writer pythonJsonDumps must match byte for byte (tests compare both). */

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { referencePythonJsonDumps as pythonJsonDumps } from "../../protocol/envelope";
-import { fastPythonJsonDumps } from "./fast-dumps";
+import { pythonJsonDumps as fastPythonJsonDumps, pythonJsonTextAndBase64, referencePythonJsonDumps as pythonJsonDumps } from "./envelope";
 
-describe("fastPythonJsonDumps", () => {
+/** the event batch encoder: text for the stream, base64 for pub/sub, from one rewrite */
+const viaBoth = (v: unknown) => {
+  const { text, base64 } = pythonJsonTextAndBase64(v);
+  expect(Buffer.from(base64, "base64").toString("utf8")).toBe(text);
+  return text;
+};
+
+describe("pythonJsonDumps and pythonJsonTextAndBase64", () => {
   it("writes the same bytes as pythonJsonDumps", () => {
     const values: unknown[] = [
       null,
@@ -15,10 +21,16 @@ describe("fastPythonJsonDumps", () => {
       {},
       [],
     ];
-    for (const v of values) expect(fastPythonJsonDumps(v)).toBe(pythonJsonDumps(v));
+    for (const v of values) {
+      expect(fastPythonJsonDumps(v)).toBe(pythonJsonDumps(v));
+      expect(viaBoth(v)).toBe(pythonJsonDumps(v));
+    }
   });
 
   it("leaves values JSON cannot spell to pythonJsonDumps", () => {
-    for (const v of [{ a: Infinity }, [NaN], { n: 10n }]) expect(fastPythonJsonDumps(v)).toBe(pythonJsonDumps(v));
+    for (const v of [{ a: Infinity }, [NaN], { n: 10n }]) {
+      expect(fastPythonJsonDumps(v)).toBe(pythonJsonDumps(v));
+      expect(viaBoth(v)).toBe(pythonJsonDumps(v));
+    }
   });
 });

@@ -202,6 +202,12 @@ export function pythonizeBytesToString(json: string): string {
   return buf.toString("latin1", 0, length);
 }
 
+/** pythonizeToBytes as both the text and its base64, from one rewrite. Node only. */
+export function pythonizeBytesToTextAndBase64(json: string): { text: string; base64: string } {
+  const { buf, length } = pythonizeToBytes(json);
+  return { text: buf.toString("latin1", 0, length), base64: buf.toString("base64", 0, length) };
+}
+
 /** pythonizeToBytes straight to base64: the Python-style text never exists as a string. Node only. */
 export function pythonizeBytesToBase64(json: string): string {
   const { buf, length } = pythonizeToBytes(json);

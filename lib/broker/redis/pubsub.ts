@@ -9,13 +9,12 @@
 import type { Redis } from "ioredis";
 import { BrokerUnavailableError } from "../errors";
 import { decodeControlReply, encodeControlReply, encodeControlRequest, parseControlRequest, replyQueueName, REPLY_EXCHANGE, withReply } from "../../protocol/control";
-import { base64Encode, decodeBody, decodeEnvelopeText, encodeEnvelope, parseEnvelope, serializeEnvelope, uuid4 } from "../../protocol/envelope";
+import { decodeBody, decodeEnvelopeText, encodeEnvelope, parseEnvelope, pythonJsonTextAndBase64, serializeEnvelope, uuid4 } from "../../protocol/envelope";
 import { EVENT_EXCHANGE, eventRoutingKey, LamportClock, splitEventBody } from "../../protocol/events";
 import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
 import type { BroadcastOptions, IncomingControl, RawEventBatch, SubscribeEventsOptions, Subscription } from "../types";
 import type { ErrorSink } from "./consumer";
 import { endConnection } from "./connection";
-import { fastPythonJsonDumps } from "./fast-dumps";
 import { bindingMember, type KeyMap, parseBindingMember } from "./keys";
 import { appendEvent, type EventStreamConfig, eventStreamKey, STREAM_MARKER } from "./stream";
 import { atTurnEnd } from "./turn";
@@ -31,9 +30,9 @@ const EMPTY_BODY_PREFIX = '{"body": ""';
  * serializeEnvelope's exact bytes, minus its costliest part: re-escaping the base64 body (pure
  * ASCII, nothing to escape) character by character. Events are the hot path (thousands/s).
  */
-export function serializeWithBody(env: Envelope): string {
+export function serializeWithBody(env: Envelope, bodyIsBase64 = false): string {
   const rest = serializeEnvelope({ ...env, body: "" });
-  if (!rest.startsWith(EMPTY_BODY_PREFIX) || !/^[A-Za-z0-9+/=]*$/.test(env.body)) return serializeEnvelope(env);
+  if (!rest.startsWith(EMPTY_BODY_PREFIX) || (!bodyIsBase64 && !/^[A-Za-z0-9+/=]*$/.test(env.body))) return serializeEnvelope(env);
   return '{"body": "' + env.body + '"' + rest.slice(EMPTY_BODY_PREFIX.length);
 }
 
@@ -134,16 +133,17 @@ export class RedisPubSub {
   private async send(hostname: string, routingKey: string, events: object | object[]): Promise<void> {
     // encodeEventEnvelope's envelope, its body written by the faster (byte-identical) dumper.
     const env = encodeEnvelope(null, { hostname }, { deliveryInfo: { exchange: EVENT_EXCHANGE, routing_key: routingKey }, deliveryMode: 1 });
-    const json = fastPythonJsonDumps(events);
-    env.body = base64Encode(json);
+    // One Python-style rewrite gives both the base64 body (pub/sub) and the text (stream).
+    const { text, base64 } = pythonJsonTextAndBase64(events);
+    env.body = base64;
     const stream = this.host.eventStream;
     if (!stream) {
-      await this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env));
+      await this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env, true));
       return;
     }
     (env.properties as unknown as Record<string, unknown>)[STREAM_MARKER] = stream.key;
     // Same turn, same auto-pipelined connection: PUBLISH and XADD leave in one write.
-    await Promise.all([this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env)), appendEvent(this.host.cmd, stream, json)]);
+    await Promise.all([this.host.cmd.publish(this.host.keys.eventChannel(routingKey), serializeWithBody(env, true)), appendEvent(this.host.cmd, stream, text)]);
   }
 
   async subscribeEvents(onBatch: EventHandler, opts: SubscribeEventsOptions = {}): Promise<Subscription> {
