@@ -16,9 +16,10 @@ import { type ConsumerHost, type ErrorSink, RedisConsumer } from "./consumer";
 import { defineScripts } from "./scripts";
 import { bindingMember, escapeGlob, KeyMap, parseBindingMember, PRIORITY_STEPS, priorityStep } from "./keys";
 import { RedisPubSub } from "./pubsub";
+import { PushBatcher } from "./push-batch";
 import { DEFAULT_VISIBILITY_TIMEOUT_S, type RestoreOptions, restoreStale, routingKeyOfUnacked } from "./unacked";
 import { parseRedisUrl } from "./url";
-import { endConnection, quitConnection } from "./connection";
+import { endConnection, QUIT_TIMEOUT_MS, quitConnection } from "./connection";
 import { DEFAULT_EVENT_STREAM_MAXLEN, type EventStreamConfig, eventStreamKey, resolveStart, StreamReader, streamTail } from "./stream";
 
 export { DEFAULT_PREFETCH, BRPOP_TIMEOUT_S } from "./consumer";
@@ -69,6 +70,7 @@ export class RedisBroker implements Broker, ConsumerHost {
   private readonly options: RedisOptions;
   private sub: Redis | null = null;
   private readonly pubsub: RedisPubSub;
+  private readonly pushes: PushBatcher;
   private readonly consumers = new Set<RedisConsumer>();
   private readonly streamReaders = new Set<StreamReader>();
   /** undecodable entries of closed stream readers */
@@ -100,6 +102,7 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.cmd.on("reconnecting", () => this.emitStatus("reconnecting"));
     this.cmd.on("end", () => this.emitStatus("disconnected"));
     this.pubsub = new RedisPubSub(this);
+    this.pushes = new PushBatcher(this.cmd);
   }
 
   /** event payloads that could not be decoded (never thrown at subscribers) */
@@ -120,10 +123,18 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.closed = true;
     if (this.restoreTimer) clearInterval(this.restoreTimer);
     this.restoreTimer = null;
+    // Messages published just before close() still go out (QUIT would overtake the auto-pipeline).
+    this.pushes.flush();
+    const pushed = this.pushes.drained();
     await Promise.all([...this.consumers].map((c) => c.cancel()));
     this.consumers.clear();
     await Promise.all([...this.streamReaders].map((r) => r.close()));
     await this.pubsub.close();
+    if (this.cmd.status === "ready") {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([pushed, new Promise<void>((r) => (timer = setTimeout(r, QUIT_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+    }
     await quitConnection(this.cmd);
     // disconnect() keeps a timer until the socket closes: wait for every "end" so nothing lingers.
     await Promise.all([...this.conns].map(endConnection));
@@ -143,7 +154,7 @@ export class RedisBroker implements Broker, ConsumerHost {
     const raw = JSON.stringify(envelope);
     // Declared already (the usual case): no extra await between the caller and its LPUSH.
     if (!this.declared.has(queue)) await this.declare(queue);
-    await this.cmd.lpush(this.keys.list(queue, step), raw);
+    await this.pushes.push(this.keys.list(queue, step), raw);
   }
 
   consume(queues: string[], opts: ConsumeOptions, onDelivery: (d: Delivery) => void): Consumer {
