@@ -18,7 +18,7 @@ import type { KeyMap } from "./keys";
 import { scriptCommands as unackedCommands } from "./scripts";
 import { atTurnEnd } from "./turn";
 import { RedisDelivery } from "./delivery";
-import { unackedValue } from "./unacked";
+import { unackedScore, unackedValue } from "./unacked";
 
 /** Consumer prefetch when ConsumeOptions.prefetch is not given (default: 4). 0 = unlimited. */
 export const DEFAULT_PREFETCH = 4;
@@ -316,7 +316,7 @@ export class RedisConsumer implements Consumer {
         keys.unackedIndex,
         keys.unacked,
         ...this.brpopKeys,
-        Date.now() / 1000,
+        unackedScore(),
         Math.max(0, want),
         tags.length,
         ...tags,
@@ -354,7 +354,7 @@ export class RedisConsumer implements Consumer {
       const fields: string[] = [];
       for (const a of accepted) if (!a.recorded) fields.push(a.tag, unackedValue(a.raw, a.exchange, a.routingKey));
       try {
-        await unackedCommands(this.host.cmd).petalRecordUnacked(keys.unackedIndex, keys.unacked, Date.now() / 1000, ...fields);
+        await unackedCommands(this.host.cmd).petalRecordUnacked(keys.unackedIndex, keys.unacked, unackedScore(), ...fields);
       } catch (err) {
         // Could not record them as unacked: put them back (last popped first, so the first is served next).
         this.host.onError(err, "record unacked");

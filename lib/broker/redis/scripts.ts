@@ -27,19 +27,52 @@ end
 local qbase = 1 + nacks
 local out = {}
 local function plain(s) return type(s) == 'string' and not string.find(s, '[^%w%.%-_:@]') end
+-- kombu's own layout (ours or Python's spacing), read from the message's tail without decoding
+-- it (cjson cost ~12 µs a message, this ~4): properties last, delivery_tag last in them.
+-- Plain finds and anchored matches only (an unanchored Lua pattern tries every position).
+-- Quotes inside JSON strings are escaped, so these only match real keys; the last
+-- delivery_info is the one in properties. Anything else (or odd names) goes to cjson.
+-- Returns tag, exchange, routing key, or nil.
+local function fast(v)
+  if string.sub(v, 1, 8) ~= '{"body":' then return nil end
+  local n = #v
+  local from = n - 80
+  if from < 1 then from = 1 end
+  local p = string.find(v, '"delivery_tag":', from, true)
+  if not p then return nil end
+  local tag = string.match(v, '^ ?"([%w%-]+)"}}$', p + 15)
+  if not tag then return nil end
+  local ex, rk
+  local init = n - 600
+  if init < 1 then init = 1 end
+  while true do
+    local q = string.find(v, '"delivery_info":', init, true)
+    if not q then break end
+    local x, r = string.match(v, '^ ?{"exchange": ?"([%w%.%-_:@]*)", ?"routing_key": ?"([%w%.%-_:@]*)"}', q + 16)
+    if x then ex, rk = x, r end
+    init = q + 16
+  end
+  if not ex then return nil end
+  if ex == '' then rk = nil end
+  return tag, ex, rk
+end
 for k = 3, #KEYS do
   while need > 0 do
     local v = redis.call('RPOP', KEYS[k])
     if not v then break end
     local recorded = ''
-    local ok, m = pcall(cjson.decode, v)
-    if ok and type(m) == 'table' and type(m['body']) == 'string' and type(m['properties']) == 'table' then
-      local p = m['properties']
-      local tag = p['delivery_tag']
-      local di = p['delivery_info']
-      local ex, rk = '', nil
-      if type(di) == 'table' and type(di['exchange']) == 'string' then ex = di['exchange'] end
-      if ex ~= '' and type(di['routing_key']) == 'string' then rk = di['routing_key'] end
+    local tag, ex, rk = fast(v)
+    if not tag then
+      local ok, m = pcall(cjson.decode, v)
+      if ok and type(m) == 'table' and type(m['body']) == 'string' and type(m['properties']) == 'table' then
+        local p = m['properties']
+        local di = p['delivery_info']
+        tag, ex = p['delivery_tag'], ''
+        if type(di) == 'table' and type(di['exchange']) == 'string' then ex = di['exchange'] end
+        if ex ~= '' and type(di['routing_key']) == 'string' then rk = di['routing_key'] end
+      end
+    end
+    if tag then
       if type(tag) == 'string' and tag ~= '' and plain(ex) and (rk == nil or plain(rk)) then
         local rkjson = rk and ('"' .. rk .. '"') or ARGV[qbase + k]
         redis.call('ZADD', KEYS[1], ARGV[1], tag)

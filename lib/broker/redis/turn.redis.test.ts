@@ -4,7 +4,7 @@
  * to it, and a result backend riding on the broker's connection behaves like its own.
  */
 import { describe, expect, it } from "vitest";
-import { uuid4 } from "../../protocol/envelope";
+import { serializeEnvelope, uuid4 } from "../../protocol/envelope";
 import { buildTaskMessage } from "../../protocol/task-message";
 import { requireRedis } from "../../testing/redis-server";
 import type { Delivery } from "../types";
@@ -46,6 +46,30 @@ describe.skipIf(skip)("redis:// turn script", () => {
     // Acks of one turn ride with the next pop; either way both structures empty out.
     await Promise.all(got.map((d) => d.ack()));
     await waitFor(async () => (await fx.raw.hlen("unacked")) === 0 && (await fx.raw.zcard("unacked_index")) === 0, "acks applied");
+  });
+
+  it("reads Python's spacing as well as ours, and never a key spelled inside a string", async () => {
+    const b = await fx.broker();
+    const name = q("spacing");
+    const py = buildTaskMessage("demo.add", { args: [1], queue: name });
+    const pyDirect = buildTaskMessage("demo.add", { args: [2], queue: name });
+    pyDirect.properties.delivery_info = { exchange: "tasks.direct", routing_key: "rk.2" };
+    // A header string holding the keys the script looks for: escaped in JSON, so never taken.
+    const tricky = buildTaskMessage("demo.add", { args: [3], queue: name });
+    (tricky.headers as Record<string, unknown>).kwargsrepr = '{"delivery_info": {"exchange": "evil", "routing_key": "x"}, "delivery_tag": "fake"}}';
+    const raws = [serializeEnvelope(py), serializeEnvelope(pyDirect), serializeEnvelope(tricky), JSON.stringify(tricky)];
+    expect(raws[0]).toContain('"delivery_info": {"exchange": "", "routing_key": ');
+    for (const raw of raws) await fx.raw.lpush(name, raw);
+    const got: Delivery[] = [];
+    b.consume([name], { prefetch: 10 }, (d) => got.push(d));
+    await waitFor(() => got.length === 4, "four deliveries");
+    const envs = [py, pyDirect, tricky, tricky];
+    expect(got.map((d) => d.deliveryTag)).toEqual(envs.map((e) => e.properties.delivery_tag));
+    const want = [unackedValue(raws[0], "", name), unackedValue(raws[1], "tasks.direct", "rk.2"), unackedValue(raws[2], "", name), unackedValue(raws[3], "", name)];
+    // The same tag twice (tricky sent twice): the hash keeps the last recorded value.
+    for (let i = 0; i < 3; i++) expect(await fx.raw.hget("unacked", got[i].deliveryTag)).toBe(i === 2 ? want[3] : want[i]);
+    expect(await fx.raw.zscore("unacked_index", got[0].deliveryTag)).toMatch(/^\d+$/);
+    await Promise.all(got.map((d) => d.ack()));
   });
 
   it("a message the script recorded but the envelope check refuses is dead-lettered and leaves unacked", async () => {
