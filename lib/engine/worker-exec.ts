@@ -51,23 +51,48 @@ function controllerOf(req: Request): AbortController {
   return (req.controller ??= new AbortController());
 }
 
-function makeContext(w: WorkerCore, req: Request, task: RegisteredTask): TaskContext {
-  return {
-    id: req.id,
-    name: req.name,
-    args: req.msg.args,
-    kwargs: req.msg.kwargs,
-    retries: req.retries,
-    hostname: w.hostname,
-    // A getter: most handlers never look, and a controller per task was a large share of GC.
-    get signal(): AbortSignal {
-      return controllerOf(req).signal;
-    },
-    eta: req.eta,
-    expires: req.expires,
-    parentId: req.parentId,
-    rootId: req.rootId,
-    retry(opts = {}): never {
+/**
+ * A task's context. A class, not a literal: a literal with a getter and two closures per task
+ * was ~2 µs of the no-op task path. retry and log are getters handing out closures, so a
+ * handler may still destructure them (`async ({ retry, log }) => …`).
+ */
+class Context implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly args: unknown[];
+  readonly kwargs: Record<string, unknown>;
+  readonly retries: number;
+  readonly hostname: string;
+  readonly eta: string | null;
+  readonly expires: string | null;
+  readonly parentId: string | null;
+  readonly rootId: string | null;
+
+  constructor(
+    private readonly w: WorkerCore,
+    private readonly req: Request,
+    private readonly task: RegisteredTask,
+  ) {
+    this.id = req.id;
+    this.name = req.name;
+    this.args = req.msg.args;
+    this.kwargs = req.msg.kwargs;
+    this.retries = req.retries;
+    this.hostname = w.hostname;
+    this.eta = req.eta;
+    this.expires = req.expires;
+    this.parentId = req.parentId;
+    this.rootId = req.rootId;
+  }
+
+  // A getter: most handlers never look, and a controller per task was a large share of GC.
+  get signal(): AbortSignal {
+    return controllerOf(this.req).signal;
+  }
+
+  get retry(): TaskContext["retry"] {
+    const { req, task } = this;
+    return (opts = {}): never => {
       const max = opts.maxRetries !== undefined ? opts.maxRetries : task.options.maxRetries;
       if (max !== null && req.retries >= max) {
         if (opts.exc !== undefined) throw opts.exc;
@@ -75,9 +100,17 @@ function makeContext(w: WorkerCore, req: Request, task: RegisteredTask): TaskCon
       }
       const eta = opts.eta !== undefined ? new Date(toEpochMs(opts.eta, "eta")) : undefined;
       throw new Retry({ countdown: eta ? undefined : (opts.countdown ?? task.options.defaultRetryDelay), eta, exc: opts.exc });
-    },
-    log: (message, ...rest) => w.opts.logger.info(`${req.name}[${req.id}] ${message}`, ...rest),
-  };
+    };
+  }
+
+  get log(): TaskContext["log"] {
+    const { w, req } = this;
+    return (message, ...rest) => w.opts.logger.info(`${req.name}[${req.id}] ${message}`, ...rest);
+  }
+}
+
+function makeContext(w: WorkerCore, req: Request, task: RegisteredTask): TaskContext {
+  return new Context(w, req, task);
 }
 
 function abortReason(i: Interrupt): Error {

@@ -130,9 +130,11 @@ describe("retries", () => {
     let calls = 0;
     h.registry.register(
       "demo.again",
-      (ctx) => {
+      // Destructured, as handlers may write it: retry and log must not need `this`.
+      ({ retry, log }) => {
         calls++;
-        ctx.retry({ countdown: 0.01 });
+        log("trying again");
+        retry({ countdown: 0.01 });
       },
       { maxRetries: 2 },
     );
