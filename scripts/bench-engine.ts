@@ -110,6 +110,13 @@ function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: nu
   return { tasks, only, conc };
 }
 
+let profiled = 0;
+/** BENCH_PROF=<dir>: CPU profiles of the Petal children, named by role (worker-1.cpuprofile, counter-2.cpuprofile, …) */
+function profArgs(role: string): string[] {
+  const dir = process.env.BENCH_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}-${++profiled}.cpuprofile`] : [];
+}
+
 interface Child {
   proc: ChildProcess;
   stop(): Promise<void>;
@@ -154,7 +161,7 @@ function stopChild(proc: ChildProcess): Promise<void> {
  * the client's loop); expect(n) resolves with the time the n-th arrived, on our clock.
  */
 async function countSucceeded(url: string, n: number) {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(benchDir, "count-events.ts"), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...profArgs("counter"), "--import", "tsx", path.join(benchDir, "count-events.ts"), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let count = 0;
   let lastProgress = Date.now();
@@ -206,7 +213,7 @@ async function windowed(n: number, send: (i: number) => Promise<unknown>): Promi
 }
 
 async function benchPetal(url: string, raw: Redis, c: number, n: number): Promise<Row> {
-  const worker = await startChild(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), "--import", "tsx", path.join(benchDir, "petal-worker.ts"), url, String(c)], {}, root, /^ready$/m);
+  const worker = await startChild(process.execPath, [...profArgs("worker"), "--import", "tsx", path.join(benchDir, "petal-worker.ts"), url, String(c)], {}, root, /^ready$/m);
   const counter = await countSucceeded(url, n);
   const broker = new RedisBroker(url, { onError: () => undefined });
   const results = new RedisResultBackend(url);
