@@ -72,6 +72,23 @@ describe.skipIf(skip)("redis:// turn script", () => {
     await Promise.all(got.map((d) => d.ack()));
   });
 
+  it("records and acks more members than one call takes (unlimited prefetch)", async () => {
+    const b = await fx.broker();
+    const name = q("many");
+    const n = 1200;
+    await b.declare(name);
+    await Promise.all(Array.from({ length: n }, (_, i) => b.publish(name, buildTaskMessage("demo.add", { args: [i], queue: name }))));
+    const got: Delivery[] = [];
+    // Acked as they come: acks of a whole popped batch (up to 2 x 256) ride on one turn script.
+    b.consume([name], { prefetch: 0 }, (d) => {
+      got.push(d);
+      void d.ack();
+    });
+    await waitFor(() => got.length === n, `${n} deliveries`);
+    expect(new Set(got.map((d) => d.deliveryTag)).size).toBe(n);
+    await waitFor(async () => (await fx.raw.hlen("unacked")) === 0 && (await fx.raw.zcard("unacked_index")) === 0, "every ack applied");
+  });
+
   it("a message the script recorded but the envelope check refuses is dead-lettered and leaves unacked", async () => {
     const b = await fx.broker();
     const name = q("refused");
