@@ -105,6 +105,8 @@ function toDeadLetter(d: EngineDeadLetter): DeadLetter {
 }
 
 export async function compose(config: PetalConfig, opts: ComposeOptions): Promise<Composition> {
+  // Every task this composition sends is stamped after this (memory://'s lost-PENDING cut-off).
+  const composedAt = Date.now() / 1000;
   const log = opts.log;
   const broker: Broker = createBroker(config.broker, { redis: config.eventStreamMaxLen !== undefined ? { eventStreamMaxLen: config.eventStreamMaxLen } : {} });
   const results = createResults(config.broker);
@@ -143,7 +145,7 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
   const followStream = config.eventStream !== false && StreamFollower.supported(broker);
   const ingest = new Ingest(broker, state, log, { ...enableEvents, skipStreamed: followStream, source: eventSourceFor(config.broker, log), ...opts.ingest });
   const stream = followStream ? new StreamFollower(broker, ingest, opts.cursorStore ?? (history ? metaCursorStore(history.history) : new MemoryCursorStore()), log, opts.stream) : null;
-  const reconciler = opts.reconcile === false ? null : new Reconciler({ state, broker, results, sink: ingest, log }, opts.reconcile);
+  const reconciler = opts.reconcile === false ? null : new Reconciler({ state, broker, results, sink: ingest, log, volatileQueuesSince: broker.capabilities.durable ? undefined : composedAt }, opts.reconcile);
 
   const ctx: ServerContext = {
     config,

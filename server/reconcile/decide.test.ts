@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { emptyTaskRecord, type TaskRecord, type WorkerRecord } from "../../lib/protocol/api";
 import type { ResultMeta } from "../../lib/protocol/types";
 import { ClusterState } from "../../lib/state";
-import { decide, exceptionRepr, parseDateDone, type InspectView } from "./decide";
+import { decide, decideLostPending, exceptionRepr, parseDateDone, type InspectView } from "./decide";
 
 const NOW = 1_800_000_000;
 
@@ -113,5 +113,21 @@ describe("helpers", () => {
     expect(exceptionRepr({ exc_type: "KeyError", exc_message: ["k", 2], exc_module: "builtins" })).toBe("KeyError('k', 2)");
     expect(exceptionRepr({ exc_type: "Boom", exc_message: [] })).toBe("Boom()");
     expect(exceptionRepr("odd")).toBe("Exception('odd')");
+  });
+
+  it("a PENDING task whose memory:// queue died fails with MessageLost, unless a result says otherwise; applied, the worker-less placeholder stays offline", () => {
+    const pending = task({ state: "PENDING", worker: null, started: null, sent: NOW - 50, timestamp: NOW - 50 });
+    const lost = decideLostPending(pending, null, NOW);
+    expect(lost).toMatchObject({ action: "apply", state: "FAILURE", lost: true });
+    const failed = (lost as { events: Record<string, unknown>[] }).events.at(-1)!;
+    expect(failed).toMatchObject({ type: "task-failed", uuid: "t1", clock: 0, timestamp: NOW });
+    expect(String(failed.exception)).toMatch(/^MessageLost\('Task t1 was still queued when Petal restarted/);
+    const done = decideLostPending(pending, meta("SUCCESS", 3), NOW);
+    expect(done).toMatchObject({ action: "apply", state: "SUCCESS", lost: false });
+    const s = new ClusterState({ now: () => NOW });
+    s.ingest([{ hostname: "client@h", utcoffset: 0, pid: 1, clock: 1, uuid: "t1", name: "proj.slow", args: "()", kwargs: "{}", retries: 0, eta: null, expires: null, queue: "celery", exchange: "", routing_key: "celery", root_id: "t1", parent_id: null, timestamp: NOW - 50, type: "task-sent" }]);
+    s.ingest((lost as { events: Record<string, unknown>[] }).events);
+    expect(s.getTask("t1")?.state).toBe("FAILURE");
+    expect(s.getWorker("unknown@petal")?.online).toBe(false);
   });
 });

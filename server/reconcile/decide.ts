@@ -82,6 +82,27 @@ export function decide(input: DecideInput): Decision {
 }
 
 /**
+ * A task still PENDING from before this process started, on a broker whose queues lived in the
+ * previous process (memory://): its message went with that process, so no worker will ever
+ * receive it. The backend's final state wins if it has one; otherwise FAILURE with a
+ * `MessageLost(...)` that says why (the Retry button sends it again). No worker ever had it,
+ * so the event names none beyond the placeholder the reconciler uses for worker-less tasks.
+ */
+export function decideLostPending(task: TaskRecord, meta: ResultMeta | null, now: number): Decision {
+  const host = "unknown@petal";
+  const base = { hostname: host, utcoffset: 0, pid: 0, clock: 0 };
+  const events: Record<string, unknown>[] = [offlineEvent(host, undefined, now)];
+  const final = meta ? finalEvent(task, meta) : null;
+  if (final) {
+    events.push({ ...base, uuid: task.uuid, ...final.fields, timestamp: Math.min(final.timestamp ?? now, now), type: final.type });
+    return { action: "apply", state: final.state, events, lost: false };
+  }
+  const why = `Task ${task.uuid} was still queued when Petal restarted; the memory:// broker keeps its queues inside the Petal process, so the message is gone (reconciled by Petal)`;
+  events.push({ ...base, uuid: task.uuid, exception: `MessageLost(${pythonRepr(why)})`, traceback: "", timestamp: now, type: "task-failed" });
+  return { action: "apply", state: "FAILURE", events, lost: true };
+}
+
+/**
  * The task's worker answered inspect without the task and started (worker-online, its own clock)
  * after the task's last event (same clock): the process that held it is gone.
  */

@@ -17,9 +17,9 @@ import type { TaskPage, TaskQuery, TaskRecord, WorkerRecord } from "../../lib/pr
 import { controlRequest } from "../../lib/protocol/control";
 import type { ControlReply, ResultMeta } from "../../lib/protocol/types";
 import type { Logger } from "../context";
-import { decide, type InspectView } from "./decide";
+import { decide, decideLostPending, type InspectView } from "./decide";
 
-export { decide, exceptionRepr, finalEvent, parseDateDone, type Decision, type InspectView } from "./decide";
+export { decide, decideLostPending, exceptionRepr, finalEvent, parseDateDone, type Decision, type InspectView } from "./decide";
 
 /** What reconciliation reads of ClusterState. */
 export interface ReconcileState {
@@ -43,6 +43,12 @@ export interface ReconcileDeps {
   log: Logger;
   /** unix seconds (default: Date.now() / 1000) */
   now?: () => number;
+  /**
+   * Set when the broker's queues live in this process (memory://): unix seconds this process
+   * started. The start-up run then also fails tasks still PENDING from before it, whose
+   * messages went with the previous process (decideLostPending).
+   */
+  volatileQueuesSince?: number;
 }
 
 export interface ReconcileOptions {
@@ -182,10 +188,25 @@ export class Reconciler {
     return out;
   }
 
+  /** PENDING tasks sent before this process started, when its broker's queues died with the last one. */
+  private lostPending(r: ReconcileRun): TaskRecord[] {
+    const since = this.deps.volatileQueuesSince;
+    if (r.reason !== "startup" || since === undefined) return [];
+    const rows = this.deps.state.queryTasks({ state: ["PENDING"], sort_by: "timestamp", limit: this.opts.maxTasks ?? 10_000 }).rows;
+    const out: TaskRecord[] = [];
+    for (const t of rows) {
+      if ((t.timestamp ?? 0) >= since) break; // oldest first: the rest were sent by this process
+      out.push({ ...t });
+    }
+    return out;
+  }
+
   private async runOnce(r: ReconcileRun): Promise<ReconcileReport> {
     const report: ReconcileReport = { reason: r.reason, checked: 0, kept: 0, resolved: 0, lost: 0, changed: 0, answered: 0 };
+    const pending = this.lostPending(r);
+    if (pending.length > 0) this.applyLostPending(pending, report);
     const tasks = this.candidates(r);
-    report.checked = tasks.length;
+    report.checked += tasks.length;
     if (tasks.length === 0) return this.finish(report);
     const versions = new Map(tasks.map((t) => [t.uuid, this.deps.state.taskVersion(t.uuid)]));
 
@@ -213,6 +234,23 @@ export class Reconciler {
       this.deps.sink.flush();
     }
     return this.finish(report);
+  }
+
+  private applyLostPending(tasks: TaskRecord[], report: ReconcileReport): void {
+    report.checked += tasks.length;
+    const events: unknown[] = [];
+    for (const task of tasks) {
+      // The memory:// result backend lived in the previous process too: nothing to look up.
+      const d = decideLostPending(task, null, this.now());
+      if (d.action !== "apply") continue;
+      for (const e of d.events) events.push(e);
+      if (d.lost) report.lost++;
+      else report.resolved++;
+    }
+    if (events.length > 0) {
+      this.deps.sink.inject(events);
+      this.deps.sink.flush();
+    }
   }
 
   private finish(report: ReconcileReport): ReconcileReport {

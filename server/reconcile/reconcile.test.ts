@@ -122,6 +122,19 @@ describe("reconciliation on memory://", () => {
     expect(c!.reconciler!.stats().lastRun).toMatchObject({ reason: "startup", checked: 2, lost: 1, resolved: 1 });
   });
 
+  it("at start, tasks still PENDING from before the restart fail with MessageLost: memory:// queues died with that process", async () => {
+    const old = Date.now() / 1000 - 3600;
+    const pending = (id: string, at: number) => ({ ...emptyTaskRecord(id), name: "t.block", state: "PENDING" as const, sent: at, timestamp: at, clock: 1 });
+    const { state } = await setup(async (comp) => {
+      // p-new stands for a task this process sent (stamped after it composed): still in its queue.
+      comp.ctx.state.restoreTasks([pending("p-old", old), pending("p-new", Date.now() / 1000)]);
+    });
+    await until(() => state.getTask("p-old")?.state === "FAILURE", "start-up reconciliation");
+    expect(state.getTask("p-old")!.exception).toMatch(/^MessageLost\('Task p-old was still queued when Petal restarted; the memory:\/\/ broker/);
+    expect(state.getTask("p-new")?.state).toBe("PENDING");
+    expect(c!.reconciler!.stats().lastRun).toMatchObject({ reason: "startup", lost: 1 });
+  });
+
   it("the periodic sweep only looks at tasks unchanged for staleAfterS", async () => {
     const now = Date.now() / 1000;
     const rec = (id: string, at: number) => ({ ...emptyTaskRecord(id), name: "t.block", state: "RECEIVED" as const, worker: "gone@old", received: at, timestamp: at, clock: 1 });
