@@ -4,28 +4,19 @@
  * consumes ends in the shared dead-letter list (seen by a server in another "process": its own
  * broker connection), and malformed events only move petal_events_rejected_total.
  */
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
 import { TaskRegistry, Worker } from "../lib/engine";
 import { base64Encode, serializeEnvelope } from "../lib/protocol/envelope";
 import { buildTaskMessage } from "../lib/protocol/task-message";
 import type { Envelope } from "../lib/protocol/types";
-import { requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
+import { useRedisServer } from "../lib/testing/redis-fixture";
+import { requireRedis } from "../lib/testing/redis-server";
+import { waitFor } from "../lib/testing/wait";
 import { startTestServer, type TestServer } from "../server/realtime/testing";
 
 const skip = requireRedis();
 if (skip) console.log(`bad-input skipped: ${skip}`);
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const QUEUE = "edge";
 
@@ -36,17 +27,14 @@ function message(id: string, mutate: (e: Envelope & Record<string, unknown>) => 
 }
 
 describe.skipIf(!!skip)("bad input on redis://", () => {
-  let redis: RedisServerHandle;
+  const redis = useRedisServer();
   let server: TestServer;
-  let raw: Redis;
   let wbroker: RedisBroker;
   let results: RedisResultBackend;
   let worker: Worker;
   const workerErrors: unknown[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    raw = new Redis(redis.url);
     server = await startTestServer({ broker: redis.url, demo: false });
     wbroker = new RedisBroker(redis.url, { onError: () => undefined });
     results = new RedisResultBackend(redis.url);
@@ -70,8 +58,6 @@ describe.skipIf(!!skip)("bad input on redis://", () => {
     await wbroker?.close();
     await results?.close();
     await server?.close();
-    raw?.disconnect();
-    await redis?.stop();
   }, 30_000);
 
   const api = async (path: string) => {
@@ -90,12 +76,12 @@ describe.skipIf(!!skip)("bad input on redis://", () => {
       { raw: JSON.stringify([1, 2, 3]), code: "bad_envelope", id: null },
       { raw: JSON.stringify({ body: 42, properties: {} }), code: "bad_envelope", id: null },
     ];
-    for (const p of poison) await raw.lpush(QUEUE, p.raw);
+    for (const p of poison) await redis.raw.lpush(QUEUE, p.raw);
     // Celery crashes on these two (PROTOCOL.md §3.3); the transport fills them in, so they run.
-    await raw.lpush(QUEUE, message(ids.noDi, (e) => delete (e.properties as Record<string, unknown>).delivery_info));
-    await raw.lpush(QUEUE, message(ids.noTag, (e) => delete (e.properties as Record<string, unknown>).delivery_tag));
-    await raw.lpush(QUEUE, message(ids.unknown, (e) => ((e.headers as Record<string, unknown>).task = "demo.nope")));
-    await raw.lpush(QUEUE, message(ids.good));
+    await redis.raw.lpush(QUEUE, message(ids.noDi, (e) => delete (e.properties as Record<string, unknown>).delivery_info));
+    await redis.raw.lpush(QUEUE, message(ids.noTag, (e) => delete (e.properties as Record<string, unknown>).delivery_tag));
+    await redis.raw.lpush(QUEUE, message(ids.unknown, (e) => ((e.headers as Record<string, unknown>).task = "demo.nope")));
+    await redis.raw.lpush(QUEUE, message(ids.good));
 
     // The good one after all the poison still runs: the worker did not die.
     expect(await results.wait(ids.good, 10_000)).toMatchObject({ status: "SUCCESS", result: 5 });
@@ -105,10 +91,10 @@ describe.skipIf(!!skip)("bad input on redis://", () => {
     expect(worker.state).toBe("running");
 
     // Every poison message is in the shared list the server (its own connection) reads.
-    const dl = await until(async () => {
+    const dl = await waitFor(async () => {
       const body = await api("/api/dead-letters");
       return body && (body.total as number) >= poison.length ? body : null;
-    }, 5_000, "dead letters");
+    }, "dead letters", 5_000, 50);
     expect(dl.total).toBe(poison.length);
     const letters = dl.dead_letters as { queue: string; code: string; reason: string; worker: string | null; task_id: string | null; raw: string }[];
     for (const p of poison) {
@@ -124,15 +110,15 @@ describe.skipIf(!!skip)("bad input on redis://", () => {
 
     // task-rejected reached Petal for each one with an id.
     for (const p of poison.filter((x) => x.id)) {
-      await until(async () => (await api(`/api/task/info/${p.id}`))?.state === "REJECTED", 5_000, `${p.id} REJECTED`);
+      await waitFor(async () => (await api(`/api/task/info/${p.id}`))?.state === "REJECTED", `${p.id} REJECTED`, 5_000, 50);
     }
-    await until(async () => (await api(`/api/task/info/${ids.good}`))?.state === "SUCCESS", 5_000, "good task in Petal");
+    await waitFor(async () => (await api(`/api/task/info/${ids.good}`))?.state === "SUCCESS", "good task in Petal", 5_000, 50);
 
     // Nothing waits, nothing is stuck unacked (no poison loop), nothing vanished.
-    await until(async () => (await raw.llen(QUEUE)) === 0 && (await raw.hlen("unacked")) === 0, 5_000, "queue and unacked empty");
+    await waitFor(async () => (await redis.raw.llen(QUEUE)) === 0 && (await redis.raw.hlen("unacked")) === 0, "queue and unacked empty", 5_000, 50);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await raw.llen(QUEUE)).toBe(0);
-    expect(await raw.llen("petal.dead-letters")).toBe(poison.length);
+    expect(await redis.raw.llen(QUEUE)).toBe(0);
+    expect(await redis.raw.llen("petal.dead-letters")).toBe(poison.length);
   }, 40_000);
 
   it("counts malformed events in petal_events_rejected_total and still ingests a good one", async () => {
@@ -162,16 +148,16 @@ describe.skipIf(!!skip)("bad input on redis://", () => {
       ["worker.heartbeat", envelope({ type: "worker-heartbeat" }), 1],
       ["task.multi", envelope([{ type: "task-succeeded", hostname: "junk@bad" }, { uuid: "x" }]), 2],
     ];
-    for (const [rk, payload] of garbage) await raw.publish(`/0.celeryev/${rk}`, payload);
+    for (const [rk, payload] of garbage) await redis.raw.publish(`/0.celeryev/${rk}`, payload);
     const expected = before + garbage.reduce((n, g) => n + g[2], 0);
-    await until(async () => (await metric()) >= expected, 5_000, `petal_events_rejected_total ${expected}`);
+    await waitFor(async () => (await metric()) >= expected, `petal_events_rejected_total ${expected}`, 5_000, 50);
     await new Promise((r) => setTimeout(r, 1200)); // one more ingest tick: nothing counted twice
     expect(await metric()).toBe(expected);
 
     const now = Date.now() / 1000;
     const good = { hostname: "good@bad", utcoffset: 0, pid: 1, clock: 1, freq: 2, active: 0, processed: 0, loadavg: [0, 0, 0], sw_ident: "py-celery", sw_ver: "5.2.6", sw_sys: "Linux", timestamp: now, type: "worker-heartbeat" };
-    await raw.publish("/0.celeryev/worker.heartbeat", envelope(good, "good@bad"));
-    await until(async () => ((await api("/api/workers?status=1")) as Record<string, boolean> | null)?.["good@bad"] === true, 5_000, "good@bad online");
+    await redis.raw.publish("/0.celeryev/worker.heartbeat", envelope(good, "good@bad"));
+    await waitFor(async () => ((await api("/api/workers?status=1")) as Record<string, boolean> | null)?.["good@bad"] === true, "good@bad online", 5_000, 50);
     expect(await metric()).toBe(expected);
   }, 20_000);
 });

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
 import { Client, TaskRegistry, Worker } from "../lib/engine";
-import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
+import { useRedisServer } from "../lib/testing/redis-fixture";
+import { requireCelery, requireRedis } from "../lib/testing/redis-server";
 import { startTestServer, type TestServer } from "../server/realtime/testing";
 import { celerySend, startCeleryWorker, until, type CeleryWorker } from "./celery";
 
@@ -15,18 +16,16 @@ if (skip) console.log(`interop skipped: ${skip}`);
 
 
 describe.skipIf(!!skip)("Celery interop on redis://", () => {
-  let redis: RedisServerHandle;
+  const redis = useRedisServer();
   let url: string;
   const closers: (() => Promise<unknown>)[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
+  beforeAll(() => {
     url = redis.url;
-  }, 30_000);
+  });
 
   afterAll(async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
-    await redis?.stop();
   }, 60_000);
 
   it("a Python Celery client's send_task runs on a TS worker", async () => {

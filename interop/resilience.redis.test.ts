@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
 import { Client, TaskRegistry, Worker } from "../lib/engine";
 import type { RealtimeUpdate } from "../lib/protocol/api";
-import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
+import { useRedisServer } from "../lib/testing/redis-fixture";
+import { requireCelery, requireRedis, startRedisServer } from "../lib/testing/redis-server";
 import { record, startTestServer, type Recorder, type TestServer } from "../server/realtime/testing";
 import { celerySend, startCeleryWorker, until, type CeleryWorker } from "./celery";
 
@@ -19,7 +20,7 @@ if (skip) console.log(`resilience skipped: ${skip}`);
 const brokerStatus = (u: RealtimeUpdate): string | undefined => u.broker?.status;
 
 describe.skipIf(!!skip)("Redis restart under a running cluster", () => {
-  let redis: RedisServerHandle;
+  const redis = useRedisServer();
   let server: TestServer;
   let rec: Recorder;
   let py: CeleryWorker;
@@ -31,7 +32,6 @@ describe.skipIf(!!skip)("Redis restart under a running cluster", () => {
   const errors: unknown[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     server = await startTestServer({ broker: redis.url, demo: false });
     py = await startCeleryWorker(redis.url, { name: "py-res@resilience", concurrency: 1 });
     wbroker = new RedisBroker(redis.url, { onError: () => undefined });
@@ -63,7 +63,6 @@ describe.skipIf(!!skip)("Redis restart under a running cluster", () => {
     await wbroker?.close();
     await results?.close();
     await server?.close();
-    await redis?.stop();
   }, 60_000);
 
   const api = async (path: string) => {
@@ -87,7 +86,7 @@ describe.skipIf(!!skip)("Redis restart under a running cluster", () => {
     await online("ts-res@resilience");
     await roundTrip("before");
 
-    await redis.stop();
+    await redis.server.stop();
     const down = await rec.next((u) => brokerStatus(u) !== undefined && brokerStatus(u) !== "connected", 10_000);
     expect(["reconnecting", "disconnected"]).toContain(brokerStatus(down));
     const t0 = Date.now();
@@ -98,7 +97,7 @@ describe.skipIf(!!skip)("Redis restart under a running cluster", () => {
     expect(dead.status).toBe(503);
     await new Promise((r) => setTimeout(r, 1500)); // everyone's reconnect loop spins a while
 
-    await redis.start();
+    await redis.server.start();
     const up = await rec.next((u) => brokerStatus(u) === "connected", 15_000);
     expect(brokerStatus(up)).toBe("connected");
 

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBroker, RedisResultBackend } from "../lib/broker/redis/index";
 import { Client, TaskRegistry, Worker } from "../lib/engine";
 import { validateEvent } from "../lib/protocol/events";
-import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
+import { useRedisServer } from "../lib/testing/redis-fixture";
+import { requireCelery, requireRedis } from "../lib/testing/redis-server";
+import { waitFor } from "../lib/testing/wait";
 import { PYTHON } from "./celery";
 
 const skip = requireRedis() || requireCelery();
@@ -39,14 +41,13 @@ function run(cmd: string, args: string[], env: Record<string, string>, cwd: stri
 }
 
 describe.skipIf(!!skip)("petal worker among Celery tools", () => {
-  let redis: RedisServerHandle;
+  const redis = useRedisServer();
   let broker: RedisBroker;
   let results: RedisResultBackend;
   const events: Record<string, unknown>[] = [];
   const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     broker = new RedisBroker(redis.url);
     results = new RedisResultBackend(redis.url);
     await broker.connect();
@@ -62,21 +63,12 @@ describe.skipIf(!!skip)("petal worker among Celery tools", () => {
     for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
     await broker?.close();
     await results?.close();
-    await redis?.stop();
   }, 30_000);
-
-  async function until(check: () => boolean, ms: number, what: string) {
-    const end = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it("answers `celery inspect ping` and runs a TS client's task", async () => {
     const w = await startPetalWorker(redis.url, "tsw1@interop");
     procs.push(w.proc);
-    await until(() => events.some((e) => e.type === "worker-online" && e.hostname === "tsw1@interop"), 20_000, "worker-online");
+    await waitFor(() => events.some((e) => e.type === "worker-online" && e.hostname === "tsw1@interop"), "worker-online", 20_000, 50);
     const out = await run(PYTHON, ["-m", "celery", "-A", "proj", "inspect", "ping", "-d", "tsw1@interop", "--timeout", "3"], { BROKER_URL: redis.url }, path.join(root, "interop"));
     expect(out).toContain("tsw1@interop: OK");
     expect(out).toContain("pong");
@@ -84,16 +76,16 @@ describe.skipIf(!!skip)("petal worker among Celery tools", () => {
     const r = await client.sendTask("interop.add", [20, 22]);
     expect(await r.get({ timeout: 10_000 })).toBe(42);
     w.proc.kill("SIGTERM");
-    await until(() => events.some((e) => e.type === "worker-offline" && e.hostname === "tsw1@interop"), 15_000, "worker-offline");
+    await waitFor(() => events.some((e) => e.type === "worker-offline" && e.hostname === "tsw1@interop"), "worker-offline", 15_000, 50);
   }, 60_000);
 
   it("kill -9 mid-task: the task is restored and run again by another worker", async () => {
     const w = await startPetalWorker(redis.url, "tsw2@interop");
     procs.push(w.proc);
-    await until(() => events.some((e) => e.type === "worker-online" && e.hostname === "tsw2@interop"), 20_000, "worker-online");
+    await waitFor(() => events.some((e) => e.type === "worker-online" && e.hostname === "tsw2@interop"), "worker-online", 20_000, 50);
     const client = new Client({ broker, results });
     const r = await client.sendTask("interop.sleep", [2]);
-    await until(() => events.some((e) => e.type === "task-started" && e.uuid === r.id && e.hostname === "tsw2@interop"), 15_000, "task-started");
+    await waitFor(() => events.some((e) => e.type === "task-started" && e.uuid === r.id && e.hostname === "tsw2@interop"), "task-started", 15_000, 50);
     w.proc.kill("SIGKILL");
     await new Promise((res) => w.proc.once("exit", res));
     expect(await results.get(r.id)).toBeNull();

@@ -5,9 +5,9 @@
  * running stays STARTED. Workers use the threads pool so SIGKILL takes the running task with it
  * and heartbeats keep flowing while it runs.
  */
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireCelery, requireRedis, startRedisServer, type RedisServerHandle } from "../../lib/testing/redis-server";
+import { useRedisServer } from "../../lib/testing/redis-fixture";
+import { requireCelery, requireRedis } from "../../lib/testing/redis-server";
 import { startCeleryWorker, until, type CeleryWorker } from "../../interop/celery";
 import { compose, type Composition } from "../compose";
 import { TEST_CONFIG } from "../http/test-context";
@@ -17,14 +17,11 @@ const skip = requireRedis() || requireCelery();
 if (skip) console.log(`reconciliation with Celery skipped: ${skip}`);
 
 describe.skipIf(!!skip)("reconciliation with Celery workers (redis://)", () => {
-  let redis: RedisServerHandle;
-  let raw: Redis;
+  const redis = useRedisServer();
   let c: Composition;
   const workers: CeleryWorker[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    raw = new Redis(redis.url);
     c = await compose(
       { ...TEST_CONFIG, broker: redis.url, demo: false },
       { log: silentLogger, env: {}, ingest: { flushMs: 5 }, reconcile: { startDelayMs: -1, everyMs: 0, watchMs: 200, inspectTimeoutMs: 1000 } },
@@ -35,8 +32,6 @@ describe.skipIf(!!skip)("reconciliation with Celery workers (redis://)", () => {
   afterAll(async () => {
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill("SIGKILL");
     await c?.close();
-    await raw?.quit();
-    await redis?.stop();
   }, 30_000);
 
   const state = () => c.ctx.state;
@@ -58,7 +53,7 @@ describe.skipIf(!!skip)("reconciliation with Celery workers (redis://)", () => {
     stored.proc.kill("SIGKILL");
     // What a worker writes when the task returns (Celery 5.2, result_extended off).
     const dateDone = new Date().toISOString().slice(0, 23) + "000";
-    await raw.set(`celery-task-meta-${storedId}`, JSON.stringify({ status: "SUCCESS", result: 60, traceback: null, children: [], date_done: dateDone, task_id: storedId }));
+    await redis.raw.set(`celery-task-meta-${storedId}`, JSON.stringify({ status: "SUCCESS", result: 60, traceback: null, children: [], date_done: dateDone, task_id: storedId }));
 
     // Offline after 3 missed heartbeats (6 s), then the watcher runs reconciliation for them.
     await until(async () => state().getTask(lostId)?.state === "FAILURE" && state().getTask(storedId)?.state === "SUCCESS", 30_000, "both reconciled");

@@ -3,24 +3,17 @@
  * redis-server while no dashboard runs; the next dashboard resumes after its saved cursor,
  * applies every missed event once, and never applies the pub/sub copy of a streamed event.
  */
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisBroker } from "../../lib/broker/redis/index";
-import { requireRedis, startRedisServer, type RedisServerHandle } from "../../lib/testing/redis-server";
+import { useRedisServer } from "../../lib/testing/redis-fixture";
+import { requireRedis } from "../../lib/testing/redis-server";
+import { waitFor } from "../../lib/testing/wait";
 import type { Logger } from "../context";
 import { compose, type Composition } from "../compose";
 import { TEST_CONFIG } from "../http/test-context";
 import { MemoryCursorStore, metaCursorStore, StreamFollower } from "./index";
 
 const skip = requireRedis();
-
-const until = async (cond: () => boolean, what: string, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 function recordingLogger(): Logger & { lines: { level: string; msg: string }[] } {
   const lines: { level: string; msg: string }[] = [];
@@ -52,23 +45,18 @@ describe("metaCursorStore", () => {
 });
 
 describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)", () => {
-  let redis: RedisServerHandle;
+  const redis = useRedisServer();
   let worker: RedisBroker;
-  let raw: Redis;
   const open: Composition[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     worker = new RedisBroker(redis.url);
     await worker.connect();
-    raw = new Redis(redis.url);
   }, 30_000);
 
   afterAll(async () => {
     for (const c of open) await c.close();
     await worker?.close();
-    await raw?.quit();
-    await redis?.stop();
   });
 
   async function dashboard(cursor: MemoryCursorStore, log: Logger = recordingLogger()): Promise<Composition> {
@@ -88,12 +76,12 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
     const a = await dashboard(cursor);
     expect(a.stream).not.toBeNull();
     await worker.publishEvent(HOST, lifecycle("t1"));
-    await until(() => a.ctx.state.getTask("t1")?.state === "SUCCESS", "t1 in the first dashboard");
+    await waitFor(() => a.ctx.state.getTask("t1")?.state === "SUCCESS", "t1 in the first dashboard");
     // A fresh dashboard follows from now on; the pub/sub copies of streamed events are dropped.
     expect(a.ctx.state.getTask("before-any")).toBeUndefined();
     expect(a.ctx.state.eventsTotal).toBe(3);
     await a.close();
-    const tail = ((await raw.xrevrange("petal.events", "+", "-", "COUNT", 1)) as [string, string[]][])[0][0];
+    const tail = ((await redis.raw.xrevrange("petal.events", "+", "-", "COUNT", 1)) as [string, string[]][])[0][0];
     expect(cursor.get()).toBe(tail);
 
     // Dashboard down: the worker keeps going.
@@ -101,7 +89,7 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
     await worker.publishEvent(HOST, lifecycle("t3"));
 
     const b = await dashboard(cursor);
-    await until(() => b.ctx.state.getTask("t3")?.state === "SUCCESS", "missed events applied after restart");
+    await waitFor(() => b.ctx.state.getTask("t3")?.state === "SUCCESS", "missed events applied after restart");
     expect(b.ctx.state.getTask("t2")?.state).toBe("SUCCESS");
     expect(b.ctx.state.getTask("t1")).toBeUndefined(); // before the cursor: not read again
     expect(b.ctx.state.eventsTotal).toBe(6);
@@ -111,11 +99,11 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
     await worker.publishEvent(HOST, lifecycle("t4"));
     const celery = { hostname: "celery@py", utcoffset: 0, pid: 9, clock: 1, freq: 2, active: 0, processed: 0, loadavg: [0, 0, 0], sw_ident: "py-celery", sw_ver: "5.2.6", sw_sys: "Linux", timestamp: Date.now() / 1000, type: "worker-heartbeat" };
     const body = Buffer.from(JSON.stringify(celery)).toString("base64");
-    await raw.publish(
+    await redis.raw.publish(
       "/0.celeryev/worker.heartbeat",
       JSON.stringify({ body, "content-encoding": "utf-8", "content-type": "application/json", headers: { hostname: "celery@py" }, properties: { delivery_mode: 1, delivery_info: { exchange: "celeryev", routing_key: "worker.heartbeat" }, priority: 0, body_encoding: "base64", delivery_tag: "x1" } }),
     );
-    await until(() => b.ctx.state.getTask("t4")?.state === "SUCCESS" && b.ctx.state.getWorker("celery@py") !== undefined, "live events");
+    await waitFor(() => b.ctx.state.getTask("t4")?.state === "SUCCESS" && b.ctx.state.getWorker("celery@py") !== undefined, "live events");
     await new Promise((r) => setTimeout(r, 100));
     expect(b.ctx.state.eventsTotal).toBe(10);
     expect(b.stream!.stats()).toMatchObject({ events: 9, gaps: 0 });
@@ -126,7 +114,7 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
     const cursor = new MemoryCursorStore();
     const a = await dashboard(cursor);
     await worker.publishEvent(HOST, lifecycle("g1"));
-    await until(() => a.ctx.state.getTask("g1")?.state === "SUCCESS", "g1");
+    await waitFor(() => a.ctx.state.getTask("g1")?.state === "SUCCESS", "g1");
     await a.close();
 
     // While down, a publisher with a small cap trims the stream far past the cursor.
@@ -138,7 +126,7 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
 
     const log = recordingLogger();
     const b = await dashboard(cursor, log);
-    await until(() => b.ctx.state.getTask("g2")?.state === "SUCCESS", "events after the gap");
+    await waitFor(() => b.ctx.state.getTask("g2")?.state === "SUCCESS", "events after the gap");
     expect(log.lines).toContainEqual({ level: "warn", msg: expect.stringMatching(/fell off the capped stream/) });
     expect(b.stream!.stats().gaps).toBe(1);
     await b.close();
@@ -148,13 +136,13 @@ describe.skipIf(skip)("event stream resume across dashboard restarts (redis://)"
     const log = recordingLogger();
     const c = await dashboard(new MemoryCursorStore("garbage"), log);
     await worker.publishEvent(HOST, lifecycle("n1"));
-    await until(() => c.ctx.state.getTask("n1")?.state === "SUCCESS", "n1");
+    await waitFor(() => c.ctx.state.getTask("n1")?.state === "SUCCESS", "n1");
     expect(log.lines).toContainEqual({ level: "warn", msg: expect.stringMatching(/not a stream id/) });
     await c.close();
   });
 
   it("refuses to start, saying why, when the stream key holds something else", async () => {
-    await raw.set("other:petal.events", "not a stream");
+    await redis.raw.set("other:petal.events", "not a stream");
     const b = new RedisBroker(redis.url, { globalKeyprefix: "other:" });
     await b.connect();
     const f = new StreamFollower(b, { inject: () => undefined, flush: () => undefined, onApplied: () => () => undefined }, new MemoryCursorStore(), recordingLogger());
