@@ -34,7 +34,8 @@ function inCi(): boolean {
   return process.env.CI === "true" || process.env.CI === "1";
 }
 
-function check(ok: boolean, reason: string): string | false {
+/** false when ok, else `reason` as a skip reason locally; throws under CI=true. */
+export function check(ok: boolean, reason: string): string | false {
   if (ok) return false;
   if (inCi()) throw new Error(`${reason}; required under CI=true`);
   return reason;

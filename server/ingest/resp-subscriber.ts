@@ -93,7 +93,9 @@ export class RespSubscriber {
 
   private connect(): void {
     const { host, port } = this.o;
-    const sock: net.Socket = this.o.tls ? tls.connect({ host, port, servername: host, ...this.o.tls }) : net.connect({ host, port });
+    // SNI only for names: Node warns (DEP0123) when it is an IP; the certificate is still checked against the IP.
+    const sni = net.isIP(host) ? {} : { servername: host };
+    const sock: net.Socket = this.o.tls ? tls.connect({ host, port, ...sni, ...this.o.tls }) : net.connect({ host, port });
     this.sock = sock;
     this.chunks = [];
     this.rest = null;

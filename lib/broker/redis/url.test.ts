@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { KeyMap, priorityStep } from "./keys";
 import { parseRedisUrl } from "./url";
@@ -18,6 +21,21 @@ describe("parseRedisUrl", () => {
     expect(parseRedisUrl("rediss://h:6380/0").options.tls).toEqual({});
     expect(parseRedisUrl("rediss://h:6380/0?ssl_cert_reqs=none").options.tls).toEqual({ rejectUnauthorized: false });
     expect(parseRedisUrl("redis://h").options.tls).toBeUndefined();
+  });
+
+  it("reads redis-py/kombu's ssl_ca_certs, ssl_certfile and ssl_keyfile files for rediss://", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "petal-url-"));
+    try {
+      for (const f of ["ca.pem", "c.pem", "k.pem"]) writeFileSync(path.join(dir, f), `PEM ${f}`);
+      const q = `ssl_cert_reqs=required&ssl_ca_certs=${encodeURIComponent(path.join(dir, "ca.pem"))}&ssl_certfile=${path.join(dir, "c.pem")}&ssl_keyfile=${path.join(dir, "k.pem")}`;
+      const tls = parseRedisUrl(`rediss://:pw@h:6380/0?${q}`).options.tls;
+      expect(tls).toEqual({ ca: Buffer.from("PEM ca.pem"), cert: Buffer.from("PEM c.pem"), key: Buffer.from("PEM k.pem") });
+      const missing = () => parseRedisUrl(`rediss://:hunter2@h/0?ssl_ca_certs=${path.join(dir, "nope.pem")}`);
+      expect(missing).toThrow(/cannot read ssl_ca_certs file .*nope\.pem.*ENOENT/);
+      expect(missing).not.toThrow(/hunter2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads kombu's sentinel:// list with master_name", () => {

@@ -1,10 +1,16 @@
 /**
  * Celery/kombu Redis URLs → ioredis options. Understands
  *   redis://[[user]:password@]host[:port][/db]
- *   rediss://…               (TLS; `?ssl_cert_reqs=none` turns certificate checks off)
+ *   rediss://…[?ssl_ca_certs=/ca.pem][&ssl_certfile=/c.pem&ssl_keyfile=/k.pem][&ssl_cert_reqs=none]
+ *                            (TLS, with redis-py/kombu's query names: a private CA, a client
+ *                            certificate, `none` turns certificate checks off)
  *   sentinel://[:pw@]host:port[;sentinel://host:port…][/db]?master_name=mymaster
+ * TLS options travel in the URL because the URL is all the ingest thread and a worker process
+ * get (the same URL works for Celery). Certificate files are read here, at parse time.
  * Passwords never reach an error message or `redacted`.
  */
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
 import type { RedisOptions } from "ioredis";
 
 export interface ParsedRedisUrl {
@@ -38,6 +44,30 @@ function port(u: URL, fallback: number): number {
   return u.port === "" ? fallback : Number(u.port);
 }
 
+/** The contents of a certificate/key file named by query parameter `param`, or undefined. */
+function pemFile(u: URL, param: string): Buffer | undefined {
+  const path = u.searchParams.get(param);
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    return fail(`cannot read ${param} file ${JSON.stringify(path)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+function tlsOptions(u: URL): ConnectionOptions {
+  const tls: ConnectionOptions = {};
+  const reqs = u.searchParams.get("ssl_cert_reqs");
+  if (reqs && /^(none|cert_none)$/i.test(reqs)) tls.rejectUnauthorized = false;
+  const ca = pemFile(u, "ssl_ca_certs");
+  const cert = pemFile(u, "ssl_certfile");
+  const key = pemFile(u, "ssl_keyfile");
+  if (ca) tls.ca = ca;
+  if (cert) tls.cert = cert;
+  if (key) tls.key = key;
+  return tls;
+}
+
 function redact(u: URL): string {
   const copy = new URL(u.href);
   if (copy.password) copy.password = "***";
@@ -53,10 +83,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     const options: RedisOptions = { host: u.hostname || "127.0.0.1", port: port(u, 6379), db };
     if (u.username) options.username = decodeURIComponent(u.username);
     if (u.password) options.password = decodeURIComponent(u.password);
-    if (scheme === "rediss") {
-      const reqs = u.searchParams.get("ssl_cert_reqs");
-      options.tls = reqs && /^(none|cert_none)$/i.test(reqs) ? { rejectUnauthorized: false } : {};
-    }
+    if (scheme === "rediss") options.tls = tlsOptions(u);
     return { options, db, redacted: redact(u) };
   }
   if (scheme === "sentinel") {
