@@ -53,6 +53,11 @@ describe("parseCli", () => {
     });
   });
 
+  it("takes every Redis URL form the transport does, and refuses other schemes", () => {
+    for (const url of ["redis://h:1/0", "rediss://h:1/0?ssl_cert_reqs=none", "sentinel://h:26379;sentinel://h2:26379/0?master_name=m"]) expect(serve(["--broker", url]).broker).toBe(url);
+    expect(() => serve(["--broker", "amqp://guest@h//"])).toThrow(/invalid broker URL/);
+  });
+
   it("turns the demo off by default for a non-memory broker and on --no-demo", () => {
     expect(serve(["--broker", "redis://h:1/0"]).demo).toBe(false);
     expect(serve(["--no-demo"]).demo).toBe(false);

@@ -68,7 +68,7 @@ const basicAuthSchema = z
 const brokerSchema = z
   .string()
   .trim()
-  .regex(/^(memory|redis|rediss):\/\//, "invalid broker URL: expected memory:// or redis://host:port/db");
+  .regex(/^(memory|redis|rediss|sentinel):\/\//i, "invalid broker URL: expected memory://, redis://host:port/db, rediss:// or sentinel://");
 
 /** "" or "/a/b": leading slash, no trailing slash, no query. */
 function normalizePrefix(raw: string): string {
