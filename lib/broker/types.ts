@@ -195,6 +195,11 @@ export type BrokerStatus = "connected" | "reconnecting" | "disconnected";
 /** Where task results live (Celery's result backend). */
 export interface ResultBackend {
   store(meta: ResultMeta, opts?: { ttlSeconds?: number }): Promise<void>;
+  /**
+   * True when a store() issued before an event published on `broker` is always visible before
+   * that event is (one ordered connection, or a store that applies at once). Absent: false.
+   */
+  orderedWith?(broker: unknown): boolean;
   get(taskId: string): Promise<ResultMeta | null>;
   /** resolves with the first stored ready result, or null after timeoutMs */
   wait(taskId: string, timeoutMs: number): Promise<ResultMeta | null>;

@@ -28,6 +28,8 @@ export type WorkerRunState = "new" | "running" | "stopping" | "stopped";
 
 export class WorkerCore {
   readonly hostname: string;
+  /** a result stored before an event is seen before it (results.orderedWith): no need to await the store */
+  readonly resultsOrdered: boolean;
   readonly pid = process.pid;
   readonly clock = new LamportClock();
   readonly revoked: LimitedSet;
@@ -64,6 +66,7 @@ export class WorkerCore {
 
   constructor(readonly opts: ResolvedWorkerOptions) {
     this.hostname = opts.hostname;
+    this.resultsOrdered = opts.results.orderedWith?.(opts.broker) ?? false;
     this.revoked = new LimitedSet(opts.revokedMax, opts.revokedExpires);
     this.taskEvents = opts.sendEvents;
     this.concurrency = opts.concurrency;

@@ -187,8 +187,14 @@ async function succeed(w: WorkerCore, req: Request, task: RegisteredTask, value:
     return fail(w, req, task, new EncodeError(err instanceof Error ? err.message : String(err)));
   }
   w.release(req);
-  await w.storeResult(req.resultMeta("SUCCESS", stored, null, w.hostname), ignoresResult(req, task), !req.delivery.redelivered);
-  await w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime });
+  const firstRun = !req.delivery.redelivered;
+  const storing = w.storeResult(req.resultMeta("SUCCESS", stored, null, w.hostname), ignoresResult(req, task), firstRun);
+  // Celery stores the result, then sends task-succeeded, so whoever sees the event can read the
+  // result. When the store is already on its way ahead of the event on one ordered connection
+  // (a first run issues it at once), the event need not wait for its reply: both leave in this
+  // turn's write instead of the event waiting a turn.
+  if (!(w.resultsOrdered && firstRun)) await storing;
+  await Promise.all([storing, w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime })]);
 }
 
 async function fail(w: WorkerCore, req: Request, task: RegisteredTask | undefined, err: unknown): Promise<void> {

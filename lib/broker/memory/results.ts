@@ -46,6 +46,11 @@ export class MemoryResultBackend implements ResultBackend {
     return this.entries.size;
   }
 
+  /** store() applies before it returns, ahead of anything published after it. */
+  orderedWith(): boolean {
+    return true;
+  }
+
   async store(meta: ResultMeta, opts: { ttlSeconds?: number } = {}): Promise<void> {
     if (this.closed) throw new Error("result backend is closed");
     if (!meta || typeof meta.task_id !== "string" || meta.task_id === "") throw new TypeError("result meta needs a task_id");

@@ -116,7 +116,7 @@ export class RedisResultBackend implements ResultBackend {
     const b = this.pending;
     b.keys.push(key);
     b.args.push(ttl, json);
-    if (b.keys.length === 1) atTurnEnd(this.cmd, () => this.flushStores(b));
+    if (b.keys.length === 1) atTurnEnd(this.cmd, () => this.flushStores(b), true);
     return b.done;
   }
 
@@ -124,6 +124,15 @@ export class RedisResultBackend implements ResultBackend {
     if (b !== this.pending || b.keys.length === 0) return; // flushed early by close()
     this.pending = newPendingStores();
     this.cmd.petalStoreResults(b.keys.length, ...b.keys, ...b.args).then(() => b.resolve(), b.reject);
+  }
+
+  /**
+   * Whether a store issued before an event published on `broker` lands first: true when both
+   * share one command connection (shareConnection), whose turn-end flushes write the stores ahead
+   * of the events. A worker may then publish task-succeeded without waiting for the store.
+   */
+  orderedWith(broker: unknown): boolean {
+    return !this.ownsCmd && (broker as { cmd?: unknown } | null)?.cmd === this.cmd;
   }
 
   async get(taskId: string): Promise<ResultMeta | null> {

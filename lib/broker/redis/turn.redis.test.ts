@@ -8,6 +8,7 @@ import { serializeEnvelope, uuid4 } from "../../protocol/envelope";
 import { buildTaskMessage } from "../../protocol/task-message";
 import { requireRedis } from "../../testing/redis-server";
 import type { Delivery } from "../types";
+import { Client, TaskRegistry, Worker } from "../../engine";
 import { RedisResultBackend } from "./index";
 import { useRedis, waitFor } from "./test-helpers";
 import { unackedValue } from "./unacked";
@@ -119,6 +120,35 @@ describe.skipIf(skip)("redis:// turn script", () => {
     expect(got[1].deliveryTag).toBe(env.properties.delivery_tag);
     await got[1].ack();
     await c.cancel();
+  });
+
+  it("a worker on a shared connection stores each result before its task-succeeded reaches Redis, in the same write", async () => {
+    const b = await fx.broker();
+    const results = new RedisResultBackend(fx.server.url, { shareConnection: b });
+    expect(results.orderedWith(b)).toBe(true);
+    expect(new RedisResultBackend(fx.server.url).orderedWith(b)).toBe(false);
+    const name = q("order");
+    const registry = new TaskRegistry();
+    registry.register("demo.noop", async () => 7);
+    const worker = new Worker({ broker: b, results, registry, concurrency: 4, queues: [name], hostname: `order-${uuid4().slice(0, 6)}@test`, heartbeatInterval: 60, sendEvents: true });
+    // MONITOR lists commands as Redis runs them, the ones inside scripts included.
+    const mon = await fx.raw.monitor();
+    const lines: string[] = [];
+    // Client commands come lower-case, the ones a script runs upper-case.
+    mon.on("monitor", (_t: string, args: string[]) => lines.push([args[0].toUpperCase(), ...args.slice(1)].join(" ")));
+    await worker.start();
+    const client = new Client({ broker: b });
+    const ids = (await Promise.all(Array.from({ length: 6 }, () => client.sendTask("demo.noop", [], {}, { queue: name })))).map((r) => r.id);
+    await waitFor(() => ids.every((id) => lines.some((l) => l.startsWith("XADD") && l.includes(`"uuid": "${id}"`) && l.includes("task-succeeded"))), "six task-succeeded");
+    for (const id of ids) {
+      const stored = lines.findIndex((l) => l.startsWith(`SETEX celery-task-meta-${id}`));
+      const event = lines.findIndex((l) => l.startsWith("XADD") && l.includes(`"uuid": "${id}"`) && l.includes("task-succeeded"));
+      expect(stored).toBeGreaterThanOrEqual(0);
+      expect(stored).toBeLessThan(event);
+    }
+    mon.disconnect();
+    await worker.stop({ graceful: true, timeoutMs: 2000 });
+    await results.close();
   });
 
   it("a result backend sharing the broker's connection stores, reads, wakes waiters, and leaves the connection open on close", async () => {

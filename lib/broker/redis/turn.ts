@@ -9,28 +9,40 @@
  */
 import type { Redis } from "ioredis";
 
-const pending = new WeakMap<Redis, (() => void)[]>();
+interface TurnEnd {
+  /** flushes that must reach Redis before the others of the turn (result stores) */
+  first: (() => void)[];
+  rest: (() => void)[];
+}
 
-/** Run `fn` at the end of this loop turn, together with every other flush for `cmd`, in call order. */
-export function atTurnEnd(cmd: Redis, fn: () => void): void {
-  let fns = pending.get(cmd);
-  if (!fns) {
-    fns = [];
-    pending.set(cmd, fns);
+const pending = new WeakMap<Redis, TurnEnd>();
+
+/**
+ * Run `fn` at the end of this loop turn, together with every other flush for `cmd`, in call
+ * order. `first`: ahead of the other flushes (a result store goes before the task-succeeded
+ * published in the same turn, so whoever sees the event can read the result, as in Celery).
+ */
+export function atTurnEnd(cmd: Redis, fn: () => void, first = false): void {
+  let t = pending.get(cmd);
+  if (!t) {
+    t = { first: [], rest: [] };
+    pending.set(cmd, t);
     setImmediate(runTurnEnd, cmd);
   }
-  fns.push(fn);
+  (first ? t.first : t.rest).push(fn);
 }
 
 function runTurnEnd(cmd: Redis): void {
-  const fns = pending.get(cmd);
+  const t = pending.get(cmd);
   pending.delete(cmd);
-  if (!fns) return;
-  for (const fn of fns) {
-    try {
-      fn();
-    } catch {
-      // Each flush reports its own failures; one must not stop the others.
+  if (!t) return;
+  for (const fns of [t.first, t.rest]) {
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // Each flush reports its own failures; one must not stop the others.
+      }
     }
   }
 }
