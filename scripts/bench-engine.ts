@@ -111,10 +111,14 @@ function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: nu
 }
 
 let profiled = 0;
-/** BENCH_PROF=<dir>: CPU profiles of the Petal children, named by role (worker-1.cpuprofile, counter-2.cpuprofile, …) */
+/**
+ * BENCH_PROF=<dir>: CPU profiles of the Petal children, one folder per child by role
+ * (<dir>/worker-1/, <dir>/counter-2/, …): tsx's loader thread writes a profile of its own, so
+ * a fixed file name would be overwritten; the main thread's is the largest.
+ */
 function profArgs(role: string): string[] {
   const dir = process.env.BENCH_PROF;
-  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}-${++profiled}.cpuprofile`] : [];
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, `${role}-${++profiled}`)}`] : [];
 }
 
 interface Child {

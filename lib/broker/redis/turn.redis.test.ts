@@ -137,7 +137,7 @@ describe.skipIf(skip)("redis:// turn script", () => {
     // Client commands come lower-case, the ones a script runs upper-case.
     mon.on("monitor", (_t: string, args: string[]) => lines.push([args[0].toUpperCase(), ...args.slice(1)].join(" ")));
     await worker.start();
-    const client = new Client({ broker: b });
+    const client = new Client({ broker: b, results });
     const ids = (await Promise.all(Array.from({ length: 6 }, () => client.sendTask("demo.noop", [], {}, { queue: name })))).map((r) => r.id);
     await waitFor(() => ids.every((id) => lines.some((l) => l.startsWith("XADD") && l.includes(`"uuid": "${id}"`) && l.includes("task-succeeded"))), "six task-succeeded");
     for (const id of ids) {
