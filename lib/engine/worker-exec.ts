@@ -194,7 +194,10 @@ async function succeed(w: WorkerCore, req: Request, task: RegisteredTask, value:
   // (a first run issues it at once), the event need not wait for its reply: both leave in this
   // turn's write instead of the event waiting a turn.
   if (!(w.resultsOrdered && firstRun)) await storing;
-  await Promise.all([storing, w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime })]);
+  // Neither promise rejects (both report their own failures): two awaits, no Promise.all per task.
+  const sent = w.sendTaskEvent("task-succeeded", { uuid: req.id, result: pyRepr(stored), runtime });
+  await storing;
+  await sent;
 }
 
 async function fail(w: WorkerCore, req: Request, task: RegisteredTask | undefined, err: unknown): Promise<void> {
