@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { waitFor } from "../lib/testing/wait";
 
 export const PYTHON = process.env.PETAL_PYTHON ?? "/usr/bin/python3";
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -95,13 +96,7 @@ export function celerySend(
   });
 }
 
-/** Poll `fn` (every 100 ms, throws count as "not yet") until it gives a truthy value; reject after `ms`. */
-export async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** waitFor with the interop tests' argument order and pace (every 100 ms, 20 s by default). */
+export function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 20_000, what = "condition"): Promise<T> {
+  return waitFor(fn, what, ms, 100);
 }
