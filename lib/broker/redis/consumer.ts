@@ -97,6 +97,8 @@ export class RedisConsumer implements Consumer {
   /** turn scripts sent and not yet answered, and the deliveries they may bring */
   private inflight = 0;
   private reserved = 0;
+  /** popped and waiting to be handed out */
+  private queued = 0;
   /** the lists had messages at the last look: pop with turn scripts, not BRPOP */
   private tryBatch = true;
   private turnError: unknown = null;
@@ -200,7 +202,7 @@ export class RedisConsumer implements Consumer {
   }
 
   private full(): boolean {
-    return this.prefetch > 0 && this.unsettled + this.reserved >= this.prefetch;
+    return this.prefetch > 0 && this.unsettled + this.reserved + this.queued >= this.prefetch;
   }
 
   private async loop(): Promise<void> {
@@ -294,15 +296,23 @@ export class RedisConsumer implements Consumer {
 
   /** Batches are delivered one after the other, as popped, even when one waits on Redis to be recorded. */
   private deliverInOrder(popped: Popped[]): Promise<void> {
+    // Counted against the window until handed out: a batch waiting behind another (one being
+    // recorded client-side) must not look like free room for another pop.
+    this.queued += popped.length;
     const next = this.handling.then(() => this.handleBatch(popped));
-    this.handling = next.catch((err: unknown) => this.host.onError(err, "deliver"));
+    this.handling = next
+      .catch((err: unknown) => this.host.onError(err, "deliver"))
+      .finally(() => {
+        this.queued -= popped.length;
+        this.poke();
+      });
     return this.handling;
   }
 
   /** how many deliveries one turn asks for: half the prefetch window, so two turns can overlap (a small window: all of it) */
   private want(): number {
     if (this.prefetch === 0) return MAX_POP_BATCH;
-    const free = this.prefetch - this.unsettled - this.reserved;
+    const free = this.prefetch - this.unsettled - this.reserved - this.queued;
     // A small window is not split: a turn costs the same for 2 messages as for 4, and at
     // concurrency 1 (prefetch 4) halves doubled the worker's CPU per task.
     const share = this.prefetch < SPLIT_WINDOW_MIN ? this.prefetch : Math.ceil(this.prefetch / MAX_TURNS_IN_FLIGHT);
