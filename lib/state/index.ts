@@ -25,10 +25,11 @@ import { queryTasks } from "./query";
 import { Series } from "./series";
 import type { ChartsOptions, SeriesField } from "./series";
 import { TaskStore } from "./store";
-import { WorkerRegistry } from "./workers";
+import { RECONCILED_HOST, WorkerRegistry } from "./workers";
 
 export { SearchSyntaxError, TaskQueryError } from "./query";
 export { applyTaskEvent, TRANSITIONS } from "./transitions";
+export { RECONCILED_HOST } from "./workers";
 export type { ChartsOptions } from "./series";
 
 /**
@@ -326,6 +327,7 @@ export class ClusterState {
   }
 
   private applyWorker(ev: WorkerEvent, now: number, version: number): void {
+    if (ev.hostname === RECONCILED_HOST) return;
     const w = this.registry.applyWorkerEvent(ev, now);
     this.workersVersion = version;
     this.metrics.setWorkerOnline(w.hostname, w.online);

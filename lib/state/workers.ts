@@ -13,6 +13,12 @@
 import type { WorkerRecord } from "../protocol/api";
 import type { TaskEvent, WorkerEvent } from "../protocol/types";
 
+/**
+ * The hostname reconciliation puts on the outcome of a task no worker ever had (or whose worker
+ * is unknown): it names no worker, so it never becomes one in the registry.
+ */
+export const RECONCILED_HOST = "unknown@petal";
+
 /** Heartbeat times kept per worker (default: 60). */
 export const HEARTBEAT_HISTORY = 60;
 /** Missed heartbeat intervals after which a silent worker is offline (default: 3, issue #2). */
@@ -102,7 +108,7 @@ export class WorkerRegistry {
    * after the event was applied (null if still unknown). No-op for task-sent.
    */
   applyTaskEvent(ev: TaskEvent, taskName: string | null, now: number): WorkerRecord | undefined {
-    if (ev.type === "task-sent") return undefined;
+    if (ev.type === "task-sent" || ev.hostname === RECONCILED_HOST) return undefined;
     const w = this.getOrCreate(ev.hostname, now);
     if (ev.timestamp > this.internal.get(ev.hostname)!.offlineAt) this.seen(w, now);
     const counter = COUNTER_OF[ev.type];

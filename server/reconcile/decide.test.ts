@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyTaskRecord, type TaskRecord, type WorkerRecord } from "../../lib/protocol/api";
 import type { ResultMeta } from "../../lib/protocol/types";
-import { ClusterState } from "../../lib/state";
+import { ClusterState, RECONCILED_HOST } from "../../lib/state";
 import { decide, decideLostPending, exceptionRepr, parseDateDone, type InspectView } from "./decide";
 
 const NOW = 1_800_000_000;
@@ -115,7 +115,7 @@ describe("helpers", () => {
     expect(exceptionRepr("odd")).toBe("Exception('odd')");
   });
 
-  it("a PENDING task whose memory:// queue died fails with MessageLost, unless a result says otherwise; applied, the worker-less placeholder stays offline", () => {
+  it("a PENDING task whose memory:// queue died fails with MessageLost, unless a result says otherwise; applied, the placeholder is no worker", () => {
     const pending = task({ state: "PENDING", worker: null, started: null, sent: NOW - 50, timestamp: NOW - 50 });
     const lost = decideLostPending(pending, null, NOW);
     expect(lost).toMatchObject({ action: "apply", state: "FAILURE", lost: true });
@@ -128,6 +128,7 @@ describe("helpers", () => {
     s.ingest([{ hostname: "client@h", utcoffset: 0, pid: 1, clock: 1, uuid: "t1", name: "proj.slow", args: "()", kwargs: "{}", retries: 0, eta: null, expires: null, queue: "celery", exchange: "", routing_key: "celery", root_id: "t1", parent_id: null, timestamp: NOW - 50, type: "task-sent" }]);
     s.ingest((lost as { events: Record<string, unknown>[] }).events);
     expect(s.getTask("t1")?.state).toBe("FAILURE");
-    expect(s.getWorker("unknown@petal")?.online).toBe(false);
+    expect(s.getWorker(RECONCILED_HOST)).toBeUndefined();
+    expect(s.workers()).toEqual([]);
   });
 });

@@ -26,6 +26,7 @@
 import type { TaskRecord, WorkerRecord } from "../../lib/protocol/api";
 import { pyRepr, pythonRepr } from "../../lib/protocol/repr";
 import type { ResultMeta } from "../../lib/protocol/types";
+import { RECONCILED_HOST } from "../../lib/state";
 
 /** What the workers told: task ids they hold, and which nodes answered at all. */
 export interface InspectView {
@@ -67,10 +68,10 @@ export function decide(input: DecideInput): Decision {
   if (final === null && alive && !restarted) return { action: "keep", why: "worker-alive" };
   // A retry was published as a new message of the same id: it is not lost, its next attempt will report.
   if (final === null && meta?.status === "RETRY") return { action: "keep", why: "not-final" };
-  const host = hostname ?? "unknown@petal";
+  const host = hostname ?? RECONCILED_HOST;
   const eventTime = final ? Math.min(final.timestamp ?? now, now) : now;
   const events: Record<string, unknown>[] = [];
-  if (!alive) events.push(offlineEvent(host, worker, now));
+  if (!alive && host !== RECONCILED_HOST) events.push(offlineEvent(host, worker, now));
   const base = { hostname: host, utcoffset: 0, pid: worker?.pid ?? 0, clock: 0 };
   if (final) {
     events.push({ ...base, uuid: task.uuid, ...final.fields, timestamp: eventTime, type: final.type });
@@ -86,12 +87,13 @@ export function decide(input: DecideInput): Decision {
  * previous process (memory://): its message went with that process, so no worker will ever
  * receive it. The backend's final state wins if it has one; otherwise FAILURE with a
  * `MessageLost(...)` that says why (the Retry button sends it again). No worker ever had it,
- * so the event names none beyond the placeholder the reconciler uses for worker-less tasks.
+ * so the event names only RECONCILED_HOST, which the registry never makes a worker of.
  */
 export function decideLostPending(task: TaskRecord, meta: ResultMeta | null, now: number): Decision {
-  const host = "unknown@petal";
+  const host = RECONCILED_HOST;
   const base = { hostname: host, utcoffset: 0, pid: 0, clock: 0 };
-  const events: Record<string, unknown>[] = [offlineEvent(host, undefined, now)];
+  // No worker-offline: the placeholder never becomes a worker in the registry.
+  const events: Record<string, unknown>[] = [];
   const final = meta ? finalEvent(task, meta) : null;
   if (final) {
     events.push({ ...base, uuid: task.uuid, ...final.fields, timestamp: Math.min(final.timestamp ?? now, now), type: final.type });
