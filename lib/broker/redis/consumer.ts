@@ -4,20 +4,21 @@
  * Throughput: while messages are waiting, one script per loop turn on the shared, auto-pipelined
  * command connection sends this turn's acks, pops as many as prefetch allows and records them
  * (kombu pays a BRPOP and a MULTI per message), so a worker's acks, pops, events and result
- * stores of one turn leave in one socket write. Only an empty queue blocks in BRPOP (1 s timeout,
+ * stores of one turn leave in one socket write. Two such scripts may be in flight (a window of
+ * 16 or more is split between them), so Redis pops the next batch while the worker runs this one. Only an empty queue blocks in BRPOP (1 s timeout,
  * like kombu) on the consumer's own connection. Changing the queue set or cancelling interrupts
  * a pending BRPOP with CLIENT UNBLOCK so it takes effect at once. Errors (a Redis restart) are
  * retried with backoff; the loop never crashes or spins.
  */
 import type { Redis } from "ioredis";
-import { parseEnvelope, uuid4 } from "../../protocol/envelope";
-import type { Envelope } from "../../protocol/types";
 import type { ConsumeOptions, Consumer, Delivery } from "../types";
 import { endConnection } from "./connection";
 import type { KeyMap } from "./keys";
 import { scriptCommands as unackedCommands } from "./scripts";
 import { atTurnEnd } from "./turn";
+import { AckBatch } from "./ack-batch";
 import { RedisDelivery } from "./delivery";
+import { type Accepted, type Popped, poppedFromReply, readPopped } from "./popped";
 import { unackedScore, unackedValue } from "./unacked";
 
 /** Consumer prefetch when ConsumeOptions.prefetch is not given (default: 4). 0 = unlimited. */
@@ -56,24 +57,6 @@ function checkPrefetch(n: number): number {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** One popped message: its list key, raw text, and its delivery tag when the pop already recorded it as unacked. */
-interface Popped {
-  key: string;
-  raw: string;
-  recordedTag: string | null;
-}
-
-interface Accepted {
-  key: string;
-  raw: string;
-  queue: string;
-  envelope: Envelope;
-  tag: string;
-  exchange: string;
-  routingKey: string;
-  recorded: boolean;
-}
-
 export class RedisConsumer implements Consumer {
   private readonly list: string[] = [];
   private prefetch: number;
@@ -89,9 +72,7 @@ export class RedisConsumer implements Consumer {
   private brpopKeys: string[] = [];
   /** per brpopKeys entry: its queue name as a JSON string (the turn script's unacked values) */
   private brpopQueueJson: string[] = [];
-  private ackTags: string[] = [];
-  private ackFlush: Promise<void> | null = null;
-  private ackResolve: (() => void) | null = null;
+  private readonly acks: AckBatch;
   /** the loop will run a turn in this check phase: the acks queued until then ride along */
   private turnSoon = false;
   /** turn scripts sent and not yet answered, and the deliveries they may bring */
@@ -112,6 +93,7 @@ export class RedisConsumer implements Consumer {
     private readonly onDelivery: (d: Delivery) => void,
   ) {
     this.prefetch = checkPrefetch(opts.prefetch ?? DEFAULT_PREFETCH);
+    this.acks = new AckBatch(host, () => this.flushAcks(false));
     for (const q of queues) if (!this.list.includes(q)) this.list.push(q);
     this.rebuildKeys();
     for (const q of this.list) void host.declare(q).catch((e) => host.onError(e, "declare queue"));
@@ -321,7 +303,7 @@ export class RedisConsumer implements Consumer {
 
   /** The turn script: this turn's acks, then pop (and record) up to `want` messages. */
   private async turn(want: number): Promise<Popped[]> {
-    const acks = this.takeAcks();
+    const acks = this.acks.take();
     const { keys } = this.host;
     const tags = acks ? acks.tags : [];
     let reply: (string | number)[];
@@ -344,12 +326,7 @@ export class RedisConsumer implements Consumer {
     } finally {
       acks?.resolve();
     }
-    const out: Popped[] = [];
-    for (let i = 0; i + 2 < reply.length; i += 3) {
-      const tag = String(reply[i + 2]);
-      out.push({ key: this.brpopKeys[Number(reply[i]) - 1], raw: String(reply[i + 1]), recordedTag: tag === "" ? null : tag });
-    }
-    return out;
+    return poppedFromReply(reply, this.brpopKeys);
   }
 
   /** Deliver a popped batch in pop order; messages the script could not record are recorded here first. */
@@ -399,66 +376,31 @@ export class RedisConsumer implements Consumer {
 
   /** Parse one popped message; null when it went back (queue dropped, cancelling) or was rejected. */
   private accept(p: Popped): Accepted | null {
-    const { key, raw, recordedTag } = p;
-    const queue = this.listToQueue.get(key);
+    const queue = this.listToQueue.get(p.key);
     if (queue === undefined || this.cancelled) {
       // Popped for a queue we no longer consume (or while cancelling): hand it back to be served next.
-      void this.giveBack(key, raw, recordedTag);
+      void this.giveBack(p.key, p.raw, p.recordedTag);
       return null;
     }
-    let envelope: Envelope;
     try {
-      envelope = parseEnvelope(raw);
-      if (!envelope.properties.delivery_info || typeof envelope.properties.delivery_info !== "object")
-        envelope.properties.delivery_info = { exchange: "", routing_key: queue };
+      return readPopped(p, queue);
     } catch (err) {
       // The script's JSON reader took it, ours did not: it must not linger in unacked either.
-      if (recordedTag !== null) void this.ack(recordedTag);
-      this.host.rejectMessage(queue, raw, err);
+      if (p.recordedTag !== null) void this.ack(p.recordedTag);
+      this.host.rejectMessage(queue, p.raw, err);
       return null;
     }
-    let tag = envelope.properties.delivery_tag;
-    if (typeof tag !== "string" || tag === "") tag = envelope.properties.delivery_tag = uuid4();
-    const di = envelope.properties.delivery_info;
-    const exchange = typeof di.exchange === "string" ? di.exchange : "";
-    // The anonymous exchange routes by queue name: record where it really came from.
-    const routingKey = exchange === "" || typeof di.routing_key !== "string" ? queue : di.routing_key;
-    return { key, raw, queue, envelope, tag: recordedTag ?? tag, exchange, routingKey, recorded: recordedTag !== null };
   }
 
   /** @internal queue an ack; acks made in the same event-loop turn go out in one atomic script */
   ack(tag: string): Promise<void> {
-    this.ackTags.push(tag);
-    if (!this.ackFlush) {
-      this.ackFlush = new Promise<void>((resolve) => {
-        this.ackResolve = resolve;
-        atTurnEnd(this.host.cmd, () => this.flushAcks(false));
-      });
-    }
-    return this.ackFlush;
-  }
-
-  private takeAcks(): { tags: string[]; resolve: () => void } | null {
-    const resolve = this.ackResolve;
-    if (this.ackTags.length === 0 || !resolve) return null;
-    const tags = this.ackTags;
-    this.ackTags = [];
-    this.ackFlush = null;
-    this.ackResolve = null;
-    return { tags, resolve };
+    return this.acks.add(tag);
   }
 
   /** Send the queued acks on their own, unless the loop's turn script is about to take them. */
   private flushAcks(now: boolean): void {
     if (!now && this.turnSoon && !this.cancelled) return;
-    const acks = this.takeAcks();
-    if (!acks) return;
-    const { cmd, keys } = this.host;
-    unackedCommands(cmd)
-      .petalAck(keys.unackedIndex, keys.unacked, ...acks.tags)
-      // Never reject (callers `void` it): the entries stay in unacked and are restored after the visibility timeout.
-      .catch((err) => this.host.onError(err, "ack"))
-      .finally(acks.resolve);
+    this.acks.send();
   }
 
   /** @internal */
