@@ -5,10 +5,11 @@
  * command connection sends this turn's acks, pops as many as prefetch allows and records them
  * (kombu pays a BRPOP and a MULTI per message), so a worker's acks, pops, events and result
  * stores of one turn leave in one socket write. Two such scripts may be in flight (a window of
- * 16 or more is split between them), so Redis pops the next batch while the worker runs this one. Only an empty queue blocks in BRPOP (1 s timeout,
- * like kombu) on the consumer's own connection. Changing the queue set or cancelling interrupts
- * a pending BRPOP with CLIENT UNBLOCK so it takes effect at once. Errors (a Redis restart) are
- * retried with backoff; the loop never crashes or spins.
+ * 16 or more is split between them), so Redis pops the next batch while the worker runs this
+ * one. Only an empty queue blocks in BRPOP (1 s timeout, like kombu) on the consumer's own
+ * connection. Changing the queue set or cancelling interrupts a pending BRPOP with CLIENT
+ * UNBLOCK so it takes effect at once. Errors (a Redis restart) are retried with backoff; the
+ * loop never crashes or spins.
  */
 import type { Redis } from "ioredis";
 import type { ConsumeOptions, Consumer, Delivery } from "../types";
