@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import type { TaskRecord } from "@/lib/protocol/api";
+import { type TaskRecord, taskWorker } from "@/lib/protocol/api";
 import { CopyId } from "../ui/Copy";
 import { formatCount, formatLocal, timeTooltip } from "../ui/format";
 import { Age, Duration } from "../ui/Time";
@@ -47,12 +47,13 @@ function Text({ v, mono = false }: { v: string | number | null | undefined; mono
 
 /** Everything Flower shows about a task, plus Petal's extras, as label/value lists. */
 export function TaskDetails({ t }: { t: TaskRecord }) {
+  const worker = taskWorker(t);
   return (
     <dl className="divide-y divide-line/60" data-testid="task-details">
       <Field label="Worker">
-        {t.worker ? (
-          <Link href={workerHref(t.worker)} className="text-accent-fg hover:underline">
-            {t.worker}
+        {worker ? (
+          <Link href={workerHref(worker)} className="text-accent-fg hover:underline">
+            {worker}
           </Link>
         ) : (
           none

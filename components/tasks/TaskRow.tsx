@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { memo } from "react";
-import type { TaskRecord } from "@/lib/protocol/api";
+import { type TaskRecord, taskWorker } from "@/lib/protocol/api";
 import { CopyId } from "../ui/Copy";
 import { useFlashOnChange } from "../ui/Flash";
 import { SkeletonLine } from "../ui/Skeleton";
@@ -43,6 +43,7 @@ export const TaskRow = memo(
     onOpen: (id: string) => void;
   }) {
     const ref = useFlashOnChange<HTMLDivElement>(signature(t));
+    const worker = taskWorker(t);
     return (
       <div
         ref={ref}
@@ -95,9 +96,9 @@ export const TaskRow = memo(
           <Duration s={t.runtime} />
         </span>
         <span role="cell" className="min-w-0 truncate text-muted">
-          {t.worker ? (
-            <Link href={workerHref(t.worker)} className="hover:text-fg hover:underline" title={t.worker}>
-              {t.worker}
+          {worker ? (
+            <Link href={workerHref(worker)} className="hover:text-fg hover:underline" title={worker}>
+              {worker}
             </Link>
           ) : (
             <span className="text-faint">—</span>

@@ -38,6 +38,8 @@ export function ValueBlock({
           wrap ? "whitespace-pre-wrap break-words" : "whitespace-pre"
         } ${tone === "error" ? "text-st-failure-fg" : "text-fg"}`}
       >
+        {/* Keeps the first lines clear of the buttons in the corner (wrapped text ran under them). */}
+        <span aria-hidden className={`float-right h-5 ${long ? "w-[118px]" : "w-[46px]"}`} />
         {shown}
         {long && !expanded ? <span className="text-faint">{"\n"}…</span> : null}
       </pre>

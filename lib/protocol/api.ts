@@ -53,6 +53,17 @@ export interface TaskRecord {
 }
 
 /** A fresh record with nothing known yet (state PENDING until the first event is applied). */
+/**
+ * The hostname reconciliation puts on the outcome of a task no worker ever had (or whose worker
+ * is unknown): it names no worker, so the registry never makes it one and pages show no link.
+ */
+export const RECONCILED_HOST = "unknown@petal";
+
+/** The task's worker, or null when it has none (never received, or reconciled without one). */
+export function taskWorker(t: Pick<TaskRecord, "worker">): string | null {
+  return t.worker && t.worker !== RECONCILED_HOST ? t.worker : null;
+}
+
 export function emptyTaskRecord(uuid: string): TaskRecord {
   return {
     uuid,

@@ -10,14 +10,10 @@
  * Any task event from a worker proves liveness too, as in Celery's state; `task-sent` does not,
  * since clients (and pool children on retry: `gen<pid>@host`) send it.
  */
-import type { WorkerRecord } from "../protocol/api";
+import { RECONCILED_HOST, type WorkerRecord } from "../protocol/api";
 import type { TaskEvent, WorkerEvent } from "../protocol/types";
 
-/**
- * The hostname reconciliation puts on the outcome of a task no worker ever had (or whose worker
- * is unknown): it names no worker, so it never becomes one in the registry.
- */
-export const RECONCILED_HOST = "unknown@petal";
+export { RECONCILED_HOST } from "../protocol/api";
 
 /** Heartbeat times kept per worker (default: 60). */
 export const HEARTBEAT_HISTORY = 60;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyTaskRecord, type TaskRecord, type WorkerRecord } from "../../lib/protocol/api";
+import { emptyTaskRecord, taskWorker, type TaskRecord, type WorkerRecord } from "../../lib/protocol/api";
 import type { ResultMeta } from "../../lib/protocol/types";
 import { ClusterState, RECONCILED_HOST } from "../../lib/state";
 import { decide, decideLostPending, exceptionRepr, parseDateDone, type InspectView } from "./decide";
@@ -129,6 +129,8 @@ describe("helpers", () => {
     s.ingest((lost as { events: Record<string, unknown>[] }).events);
     expect(s.getTask("t1")?.state).toBe("FAILURE");
     expect(s.getWorker(RECONCILED_HOST)).toBeUndefined();
+    // Pages show no worker (and no link to one) for it.
+    expect(taskWorker(s.getTask("t1")!)).toBeNull();
     expect(s.workers()).toEqual([]);
   });
 });
