@@ -17,7 +17,7 @@ import type { TaskPage, TaskQuery, TaskRecord, WorkerRecord } from "../../lib/pr
 import { controlRequest } from "../../lib/protocol/control";
 import type { ControlReply, ResultMeta } from "../../lib/protocol/types";
 import type { Logger } from "../context";
-import { decide, decideLostPending, type InspectView } from "./decide";
+import { decide, decideLostPending, type Decision, type InspectView } from "./decide";
 
 export { decide, decideLostPending, exceptionRepr, finalEvent, parseDateDone, type Decision, type InspectView } from "./decide";
 
@@ -174,83 +174,55 @@ export class Reconciler {
     if (gone.length > 0) void this.run({ reason: "worker-offline", workers: gone });
   }
 
-  private candidates(r: ReconcileRun): TaskRecord[] {
-    const limit = this.opts.maxTasks ?? 10_000;
-    const q: TaskQuery = { state: [...UNFINISHED], sort_by: "timestamp", limit };
-    if (r.workers) q.workername = r.workers;
-    const rows = this.deps.state.queryTasks(q).rows;
-    const cutoff = r.staleAfterS !== undefined ? this.now() - r.staleAfterS : Infinity;
+  /** Copies of the oldest tasks matching `q` (at most maxTasks), up to the first that `older` refuses. */
+  private oldest(q: TaskQuery, older: (timestamp: number) => boolean): TaskRecord[] {
+    const rows = this.deps.state.queryTasks({ ...q, sort_by: "timestamp", limit: this.opts.maxTasks ?? 10_000 }).rows;
     const out: TaskRecord[] = [];
     for (const t of rows) {
-      if ((t.timestamp ?? 0) > cutoff) break; // oldest first: the rest are newer
+      if (!older(t.timestamp ?? 0)) break; // oldest first: the rest are newer
       out.push({ ...t });
     }
     return out;
+  }
+
+  private candidates(r: ReconcileRun): TaskRecord[] {
+    const q: TaskQuery = { state: [...UNFINISHED] };
+    if (r.workers) q.workername = r.workers;
+    const cutoff = r.staleAfterS !== undefined ? this.now() - r.staleAfterS : Infinity;
+    return this.oldest(q, (ts) => ts <= cutoff);
   }
 
   /** PENDING tasks sent before this process started, when its broker's queues died with the last one. */
   private lostPending(r: ReconcileRun): TaskRecord[] {
     const since = this.deps.volatileQueuesSince;
     if (r.reason !== "startup" || since === undefined) return [];
-    const rows = this.deps.state.queryTasks({ state: ["PENDING"], sort_by: "timestamp", limit: this.opts.maxTasks ?? 10_000 }).rows;
-    const out: TaskRecord[] = [];
-    for (const t of rows) {
-      if ((t.timestamp ?? 0) >= since) break; // oldest first: the rest were sent by this process
-      out.push({ ...t });
-    }
-    return out;
+    return this.oldest({ state: ["PENDING"] }, (ts) => ts < since);
   }
 
   private async runOnce(r: ReconcileRun): Promise<ReconcileReport> {
     const report: ReconcileReport = { reason: r.reason, checked: 0, kept: 0, resolved: 0, lost: 0, changed: 0, answered: 0 };
-    const pending = this.lostPending(r);
-    if (pending.length > 0) this.applyLostPending(pending, report);
-    const tasks = this.candidates(r);
-    report.checked += tasks.length;
-    if (tasks.length === 0) return this.finish(report);
-    const versions = new Map(tasks.map((t) => [t.uuid, this.deps.state.taskVersion(t.uuid)]));
-
-    const inspect = await this.inspect();
-    report.answered = inspect.answered.size;
-    const metas = await this.lookup(tasks.filter((t) => !inspect.held.has(t.uuid)).map((t) => t.uuid));
-
     const events: unknown[] = [];
-    for (const task of tasks) {
-      const d = decide({ task, inspect, meta: metas.get(task.uuid) ?? null, worker: task.worker ? this.deps.state.getWorker(task.worker) : undefined, now: this.now() });
-      if (d.action === "keep") {
-        report.kept++;
-        continue;
+    const pending = this.lostPending(r);
+    // The memory:// result backend lived in the previous process too: nothing to look up.
+    for (const task of pending) tally(decideLostPending(task, null, this.now()), events, report);
+    const tasks = this.candidates(r);
+    report.checked = pending.length + tasks.length;
+    if (tasks.length > 0) {
+      const versions = new Map(tasks.map((t) => [t.uuid, this.deps.state.taskVersion(t.uuid)]));
+      const inspect = await this.inspect();
+      report.answered = inspect.answered.size;
+      const metas = await this.lookup(tasks.filter((t) => !inspect.held.has(t.uuid)).map((t) => t.uuid));
+      for (const task of tasks) {
+        const d = decide({ task, inspect, meta: metas.get(task.uuid) ?? null, worker: task.worker ? this.deps.state.getWorker(task.worker) : undefined, now: this.now() });
+        if (d.action === "apply" && this.deps.state.taskVersion(task.uuid) !== versions.get(task.uuid)) report.changed++;
+        else tally(d, events, report);
       }
-      if (this.deps.state.taskVersion(task.uuid) !== versions.get(task.uuid)) {
-        report.changed++;
-        continue;
-      }
-      for (const e of d.events) events.push(e);
-      if (d.lost) report.lost++;
-      else report.resolved++;
     }
     if (events.length > 0) {
       this.deps.sink.inject(events);
       this.deps.sink.flush();
     }
     return this.finish(report);
-  }
-
-  private applyLostPending(tasks: TaskRecord[], report: ReconcileReport): void {
-    report.checked += tasks.length;
-    const events: unknown[] = [];
-    for (const task of tasks) {
-      // The memory:// result backend lived in the previous process too: nothing to look up.
-      const d = decideLostPending(task, null, this.now());
-      if (d.action !== "apply") continue;
-      for (const e of d.events) events.push(e);
-      if (d.lost) report.lost++;
-      else report.resolved++;
-    }
-    if (events.length > 0) {
-      this.deps.sink.inject(events);
-      this.deps.sink.flush();
-    }
   }
 
   private finish(report: ReconcileReport): ReconcileReport {
@@ -310,6 +282,17 @@ export class Reconciler {
     if (failed > 0) this.deps.log.warn("reconciliation: result backend lookups failed", { failed });
     return out;
   }
+}
+
+/** Count a verdict in the report and queue its events. */
+function tally(d: Decision, events: unknown[], report: ReconcileReport): void {
+  if (d.action === "keep") {
+    report.kept++;
+    return;
+  }
+  for (const e of d.events) events.push(e);
+  if (d.lost) report.lost++;
+  else report.resolved++;
 }
 
 /** An active/reserved entry is a request ({id}); a scheduled one wraps it ({eta, request: {id}}). */
