@@ -17,7 +17,7 @@ import type { ErrorSink } from "./consumer";
 import { endConnection } from "./connection";
 import { bindingMember, type KeyMap, parseBindingMember } from "./keys";
 import { appendEvent, type EventStreamConfig, eventStreamKey, STREAM_MARKER } from "./stream";
-import { atTurnEnd } from "./turn";
+import { atTurnEnd, type BatchOutcome, batchOutcome } from "./turn";
 
 /** How long broadcast waits for replies when not told, ms (default: 1000). */
 export const DEFAULT_BROADCAST_TIMEOUT_MS = 1000;
@@ -49,11 +49,8 @@ export interface PubSubHost {
 }
 
 type EventHandler = (batch: RawEventBatch) => void;
-interface PendingEvents {
+interface PendingEvents extends BatchOutcome {
   events: object[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 type ControlHandler = (c: IncomingControl) => void;
 
@@ -99,10 +96,7 @@ export class RedisPubSub {
   private buffer(hostname: string, event: object): Promise<void> {
     let b = this.pendingEvents.get(hostname);
     if (!b) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      b = { events: [], done, resolve, reject };
+      b = { ...batchOutcome(), events: [] };
       this.pendingEvents.set(hostname, b);
       if (!this.flushScheduled) {
         this.flushScheduled = true;

@@ -6,16 +6,13 @@
  * it fails with the error, as it would have alone.
  */
 import type { Redis } from "ioredis";
-import { atTurnEnd } from "./turn";
+import { atTurnEnd, type BatchOutcome, batchOutcome } from "./turn";
 
 /** Values one LPUSH carries at most; more in one turn start another call (default: 512). */
 export const MAX_PUSH_VALUES = 512;
 
-interface Batch {
+interface Batch extends BatchOutcome {
   values: string[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 export class PushBatcher {
@@ -29,10 +26,7 @@ export class PushBatcher {
   push(key: string, raw: string): Promise<void> {
     let b = this.batches.get(key);
     if (!b) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      b = { values: [], done, resolve, reject };
+      b = { ...batchOutcome(), values: [] };
       this.batches.set(key, b);
       if (!this.armed) {
         this.armed = true;

@@ -10,7 +10,7 @@ import type { ResultBackend } from "../types";
 import { endConnection, QUIT_TIMEOUT_MS, quitConnection } from "./connection";
 import { KeyMap } from "./keys";
 import { defineScripts, type ScriptCommands } from "./scripts";
-import { atTurnEnd } from "./turn";
+import { atTurnEnd, type BatchOutcome, batchOutcome } from "./turn";
 import { parseRedisUrl } from "./url";
 
 /** Seconds a result lives unless store() says otherwise (default: 86400, Celery's result_expires). */
@@ -59,21 +59,16 @@ const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 
 
 type Waiter = (meta: ResultMeta | null) => void;
 
-interface PendingStores {
+interface PendingStores extends BatchOutcome {
   keys: string[];
   args: (string | number)[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 function newPendingStores(): PendingStores {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  const b: PendingStores = { ...batchOutcome(), keys: [], args: [] };
   // Nobody may await a batch that fails: that must not become an unhandled rejection.
-  done.catch(() => undefined);
-  return { keys: [], args: [], done, resolve, reject };
+  b.done.catch(() => undefined);
+  return b;
 }
 
 export class RedisResultBackend implements ResultBackend {

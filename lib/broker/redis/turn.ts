@@ -46,3 +46,17 @@ function runTurnEnd(cmd: Redis): void {
     }
   }
 }
+
+/** The one promise every caller of a batched call waits on: settled once, with the call. */
+export interface BatchOutcome {
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export function batchOutcome(): BatchOutcome {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { done, resolve, reject };
+}
