@@ -10,7 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { check, freePort, startRedisServer, type RedisServerHandle } from "./redis-server";
+import { askRedis as ask, check, freePort, startRedisServer, type RedisServerHandle } from "./redis-server";
 
 export const OPENSSL_MISSING = "openssl not installed (apt-get install -y openssl)";
 
@@ -44,28 +44,6 @@ export interface SentinelHandle {
   master: RedisServerHandle;
   /** stops sentinel and master and removes the sentinel's config dir */
   stop(): Promise<void>;
-}
-
-/** Send one inline command; resolves with the first reply line (or null on error/timeout). */
-function ask(open: () => net.Socket, command: string, readyEvent: "connect" | "secureConnect"): Promise<string | null> {
-  return new Promise((resolve) => {
-    const sock = open();
-    let buf = "";
-    const done = (v: string | null) => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(1000, () => done(null));
-    sock.once("error", () => done(null));
-    sock.on("data", (d) => {
-      buf += d.toString("latin1");
-      // Array replies (SENTINEL get-master-addr-by-name) are read whole: three lines per element.
-      const arr = /^\*(\d+)\r\n/.exec(buf);
-      const need = arr ? 1 + 2 * Number(arr[1]) : 1;
-      if (buf.split("\r\n").length > need) done(buf);
-    });
-    sock.once(readyEvent, () => sock.write(`${command}\r\n`));
-  });
 }
 
 async function spawnServer(label: string, args: string[], ready: () => Promise<boolean>): Promise<() => Promise<void>> {

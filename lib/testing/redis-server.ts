@@ -69,23 +69,34 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One raw PING over TCP: true when the server answers +PONG. */
-function ping(port: number): Promise<boolean> {
+/**
+ * Send one inline command over a fresh socket; resolves with the reply text (an array reply,
+ * such as SENTINEL get-master-addr-by-name, read whole), or null on error or timeout.
+ */
+export function askRedis(open: () => net.Socket, command: string, readyEvent: "connect" | "secureConnect", timeoutMs = 1000): Promise<string | null> {
   return new Promise((resolve) => {
-    const sock = net.connect({ port, host: "127.0.0.1" });
+    const sock = open();
     let buf = "";
-    const done = (ok: boolean) => {
+    const done = (v: string | null) => {
       sock.destroy();
-      resolve(ok);
+      resolve(v);
     };
-    sock.setTimeout(500, () => done(false));
-    sock.once("error", () => done(false));
+    sock.setTimeout(timeoutMs, () => done(null));
+    sock.once("error", () => done(null));
     sock.on("data", (d) => {
       buf += d.toString("latin1");
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+      // Array replies are read whole: three lines per element.
+      const arr = /^\*(\d+)\r\n/.exec(buf);
+      const need = arr ? 1 + 2 * Number(arr[1]) : 1;
+      if (buf.split("\r\n").length > need) done(buf);
     });
-    sock.once("connect", () => sock.write("PING\r\n"));
+    sock.once(readyEvent, () => sock.write(`${command}\r\n`));
   });
+}
+
+/** One raw PING over TCP: true when the server answers +PONG. */
+async function ping(port: number): Promise<boolean> {
+  return (await askRedis(() => net.connect({ port, host: "127.0.0.1" }), "PING", "connect", 500))?.startsWith("+PONG") ?? false;
 }
 
 interface RunningRedis {

@@ -7,18 +7,14 @@ import { encodeEventEnvelope } from "../../lib/protocol/events";
 import { ClusterState } from "../../lib/state";
 import { requireRedis, startRedisServer, type RedisServerHandle } from "../../lib/testing/redis-server";
 import { channel, lifecycle, multi, single, taskId, type Wire } from "../../scripts/bench/celery-events";
+import { waitFor as poll } from "../../lib/testing/wait";
 import { silentLogger } from "../log";
 import { ThreadedEventSource } from "./event-thread";
 import { Ingest } from "./index";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** lib/testing/wait's poll, with this file's longer default wait. */
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 15_000) => poll(cond, what, timeoutMs);
 
 /** `tasks` lifecycles as a Celery cluster sends them: task-sent alone, worker events in task.multi batches of 24. */
 function traffic(run: number, tasks: number): { wires: Wire[]; events: Record<string, unknown>[] } {

@@ -10,6 +10,7 @@ import { ClusterState } from "../../lib/state";
 import { requireOpenssl, startSentinel, startTlsRedisServer, type SentinelHandle, type TlsRedisHandle } from "../../lib/testing/redis-extra";
 import { requireRedis } from "../../lib/testing/redis-server";
 import { lifecycle, taskId } from "../../scripts/bench/celery-events";
+import { waitFor as poll } from "../../lib/testing/wait";
 import { silentLogger } from "../log";
 import { ThreadedEventSource } from "./event-thread";
 import { Ingest } from "./index";
@@ -18,14 +19,8 @@ import { RespSubscriber } from "./resp-subscriber";
 const skipTls = requireRedis() || requireOpenssl();
 const skipSentinel = requireRedis();
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** lib/testing/wait's poll, with this file's longer default wait. */
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 10_000) => poll(cond, what, timeoutMs);
 
 /**
  * A RedisBroker on `brokerUrl` sends `tasks` lifecycles as a worker would; Ingest with a
