@@ -112,10 +112,13 @@ for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 return 1`;
+// Acks alone (sent while two turn scripts are in flight, so on the hot path): many members per
+// call, in the turn script's chunks.
 const ACK_LUA = `
-for i = 1, #ARGV do
-  redis.call('ZREM', KEYS[1], ARGV[i])
-  redis.call('HDEL', KEYS[2], ARGV[i])
+for i = 1, #ARGV, 500 do
+  local j = math.min(i + 499, #ARGV)
+  redis.call('ZREM', KEYS[1], unpack(ARGV, i, j))
+  redis.call('HDEL', KEYS[2], unpack(ARGV, i, j))
 end
 return 1`;
 
