@@ -6,15 +6,21 @@
  * - the worker runs in its own process (Petal and BullMQ children, Celery's prefork worker), the
  *   client in another, so producer and consumer never share an event loop;
  * - results are stored (no ignoreResult anywhere; BullMQ keeps return values on the job);
- * - time runs from the first enqueue to the moment the N-th completion is seen here: Petal and
- *   Celery counted by `task-succeeded` events (task.multi batches included) in a counter child
- *   process, BullMQ by its completed count, polled every POLL_MS;
+ * - time runs from the first enqueue to the moment the N-th completion is seen here, a stored
+ *   result in every system, polled from Redis every POLL_MS: BullMQ's completed count; for Petal
+ *   and Celery the number of `celery-task-meta-*` keys (DBSIZE less the transport's own keys,
+ *   confirmed by a SCAN count once it reaches N). Task events are on for every worker, with no
+ *   event consumer attached to any system. `--count events` counts Petal's and Celery's
+ *   task-succeeded events instead, in a child process (count-events.ts; the method before
+ *   2026-12-07): that child decodes every event batch, ~10 µs of CPU per task on Petal's side
+ *   where the polls cost next to nothing;
  * - the server is flushed and the worker restarted between runs;
  * - CPU is counted too, from the first enqueue to the N-th completion, summed over every process
- *   of the system (client, worker, Redis, Petal's event counter): on a shared 2-core machine the
+ *   of the system (client and poll, worker, Redis, the event counter if any): on a shared 2-core machine the
  *   rate swings with whatever else runs, CPU per task much less.
  *
- * Flags: --tasks N (default: 30000), --only petal,celery,bullmq, --concurrency 1,16
+ * Flags: --tasks N (default: 30000), --only petal,celery,bullmq, --concurrency 1,16,
+ * --count results|events (default: results)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -29,7 +35,7 @@ import { requireCelery, requireRedis, startRedisServer, SYSTEM_PYTHON } from "..
 const DEFAULT_TASKS = 30_000;
 /** sends in flight at once from the TS clients (default: 64) */
 const SEND_WINDOW = 64;
-/** BullMQ completed-count poll interval, ms (default: 20) */
+/** completion poll interval, ms (default: 20) */
 const POLL_MS = 20;
 /** a run that sees no progress this long fails instead of hanging, ms (default: 30000) */
 const STALL_MS = 30_000;
@@ -92,23 +98,30 @@ function cpuMeter(parts: Record<string, () => number | Promise<number>>) {
   };
 }
 
-function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: number[] } {
+type CountBy = "results" | "events";
+
+function parseArgs(argv: string[]): { tasks: number; only: Set<string>; conc: number[]; count: CountBy } {
   let tasks = DEFAULT_TASKS;
   let only = new Set(["petal", "celery", "bullmq"]);
   let conc = [1, 16];
+  let count: string = "results";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
     if (a === "--tasks") tasks = Number(v);
     else if (a === "--only") only = new Set(v.split(","));
     else if (a === "--concurrency") conc = v.split(",").map(Number);
-    else throw new Error(`unknown flag ${a} (use --tasks N, --only petal,celery,bullmq, --concurrency 1,16)`);
+    else if (a === "--count") count = v;
+    else throw new Error(`unknown flag ${a} (use --tasks N, --only petal,celery,bullmq, --concurrency 1,16, --count results|events)`);
     i++;
   }
   if (!Number.isInteger(tasks) || tasks < 1) throw new Error("--tasks must be a positive integer");
   if (conc.some((c) => !Number.isInteger(c) || c < 1)) throw new Error("--concurrency takes positive integers");
-  return { tasks, only, conc };
+  if (count !== "results" && count !== "events") throw new Error("--count takes results or events");
+  return { tasks, only, conc, count };
 }
+
+let countBy: CountBy = "results";
 
 let profiled = 0;
 /**
@@ -161,11 +174,12 @@ function stopChild(proc: ChildProcess): Promise<void> {
 }
 
 /**
- * Counts task-succeeded events in a child process (decoding every event would otherwise load
- * the client's loop); expect(n) resolves with the time the n-th arrived, on our clock.
+ * Counts completions (stored results, or task-succeeded events with --count events) in a child
+ * process, off the client's loop; expect(n) resolves with the time the n-th arrived, on our clock.
  */
-async function countSucceeded(url: string, n: number) {
-  const child = spawn(process.execPath, [...profArgs("counter"), "--import", "tsx", path.join(benchDir, "count-events.ts"), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+async function countCompleted(url: string, n: number) {
+  const script = countBy === "events" ? "count-events.ts" : "count-results.ts";
+  const child = spawn(process.execPath, [...profArgs("counter"), "--import", "tsx", path.join(benchDir, script), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let count = 0;
   let lastProgress = Date.now();
@@ -192,9 +206,60 @@ async function countSucceeded(url: string, n: number) {
   await ready;
   return {
     pid: child.pid,
-    expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} task-succeeded seen`),
+    expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} completions seen`),
     close: () => stopChild(child),
   };
+}
+
+/**
+ * Keys of the kombu transport (and Petal's event stream) that may exist beside the results in
+ * a bench run: DBSIZE less these is the result count, or a little more (a key missing here only
+ * makes the exact SCAN below run early, never a finish late).
+ */
+const TRANSPORT_KEYS = ["celery", "unacked", "unacked_index", "unacked_mutex", "petal.events", "_kombu.binding.celery", "_kombu.binding.celeryev", "_kombu.binding.celery.pidbox", "_kombu.binding.reply.celery.pidbox"];
+
+/** Stored results (`celery-task-meta-*` keys), counted exactly: O(keys), so only near the end. */
+async function scanResults(raw: Redis): Promise<number> {
+  let cursor = "0";
+  let found = 0;
+  do {
+    const [next, keys] = await raw.scan(cursor, "MATCH", "celery-task-meta-*", "COUNT", 10_000);
+    cursor = next;
+    found += keys.length;
+  } while (cursor !== "0");
+  return found;
+}
+
+/**
+ * Poll the stored result count every POLL_MS, as BullMQ's completed count is polled;
+ * expect(n) resolves with the time of the poll that saw the n-th.
+ */
+function pollResults(raw: Redis, n: number): { expect(): Promise<number>; close(): void } {
+  let done = 0;
+  let closed = false;
+  let lastProgress = Date.now();
+  const finished = new Promise<number>((resolve, reject) => {
+    const poll = async (): Promise<void> => {
+      if (closed) return;
+      const [size, plumbing] = await Promise.all([raw.dbsize(), raw.exists(...TRANSPORT_KEYS)]);
+      let now = size - plumbing;
+      if (now >= n) now = await scanResults(raw);
+      if (now !== done) lastProgress = Date.now();
+      done = now;
+      if (done >= n) return resolve(performance.now());
+      setTimeout(() => void poll().catch(reject), POLL_MS);
+    };
+    void poll().catch(reject);
+  });
+  return {
+    expect: () => withStallGuard(finished, () => lastProgress, () => `${done}/${n} results stored`),
+    close: () => void (closed = true),
+  };
+}
+
+/** The completion counter of Petal's and Celery's runs, by --count. */
+async function completions(url: string, raw: Redis, n: number): Promise<{ pid?: number; expect(): Promise<number>; close(): Promise<void> | void }> {
+  return countBy === "events" ? countCompleted(url, n) : { pid: undefined, ...pollResults(raw, n) };
 }
 
 function withStallGuard<T>(p: Promise<T>, last: () => number, what: () => string): Promise<T> {
@@ -218,12 +283,12 @@ async function windowed(n: number, send: (i: number) => Promise<unknown>): Promi
 
 async function benchPetal(url: string, raw: Redis, c: number, n: number): Promise<Row> {
   const worker = await startChild(process.execPath, [...profArgs("worker"), "--import", "tsx", path.join(benchDir, "petal-worker.ts"), url, String(c)], {}, root, /^ready$/m);
-  const counter = await countSucceeded(url, n);
+  const counter = await completions(url, raw, n);
   const broker = new RedisBroker(url, { onError: () => undefined });
   const results = new RedisResultBackend(url);
   await broker.connect();
   const client = new Client({ broker, results });
-  const cpu = cpuMeter({ client: ownCpuMs, worker: () => procCpuMs(worker.proc.pid), redis: () => redisCpuMs(raw), counter: () => procCpuMs(counter.pid) });
+  const cpu = cpuMeter({ client: ownCpuMs, worker: () => procCpuMs(worker.proc.pid), redis: () => redisCpuMs(raw), ...(counter.pid ? { counter: () => procCpuMs(counter.pid) } : {}) });
   try {
     await cpu.start();
     const t0 = performance.now();
@@ -238,11 +303,11 @@ async function benchPetal(url: string, raw: Redis, c: number, n: number): Promis
   }
 }
 
-async function benchCelery(url: string, c: number, n: number): Promise<Row> {
+async function benchCelery(url: string, raw: Redis, c: number, n: number): Promise<Row> {
   const env = { BROKER_URL: url, PYTHONUNBUFFERED: "1" };
   const args = ["-m", "celery", "-A", "celery_bench", "worker", "-c", String(c), "-E", "--loglevel=warning", "--without-mingle", "--without-gossip", "-n", `celery-c${c}@%h`];
   // --loglevel=warning hides the "ready." line, so wait for the worker-online event instead.
-  const counter = await countSucceeded(url, n);
+  const counter = await completions(url, raw, n);
   const online = await onlineWaiter(url);
   const worker = await startChild(SYSTEM_PYTHON, args, env, benchDir, /./);
   try {
@@ -354,7 +419,8 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const { tasks, only, conc } = parseArgs(process.argv.slice(2));
+  const { tasks, only, conc, count } = parseArgs(process.argv.slice(2));
+  countBy = count;
   const noRedis = requireRedis();
   if (noRedis) throw new Error(noRedis);
   const server = await startRedisServer();
@@ -370,7 +436,8 @@ async function main(): Promise<void> {
         // Debug aid: what each run cost the server (calls per command, server CPU).
         const info = await raw.info("commandstats");
         const cpu = (await raw.info("cpu")).match(/used_cpu_(sys|user):[\d.]+/g);
-        process.stderr.write(`\n${info.replace(/usec_per_call=[^,]+,|rejected_calls=0,failed_calls=0/g, "")}\n${cpu?.join(" ")}\n`);
+        const net = (await raw.info("stats")).match(/total_net_(input|output)_bytes:\d+/g);
+        process.stderr.write(`\n${info.replace(/usec_per_call=[^,]+,|rejected_calls=0,failed_calls=0/g, "")}\n${cpu?.join(" ")} ${net?.join(" ")}\n`);
       }
       process.stderr.write(`${Math.round(row.rate)} tasks/s${row.cpuParts ? ` (CPU: ${row.cpuParts})` : ""}\n`);
       rows.push(row);
@@ -382,13 +449,14 @@ async function main(): Promise<void> {
     if (only.has("celery")) {
       const noCelery = requireCelery();
       if (noCelery) process.stderr.write(`Celery skipped: ${noCelery}\n`);
-      else await run("Celery prefork c=2", () => benchCelery(server.url, 2, tasks));
+      else await run("Celery prefork c=2", () => benchCelery(server.url, raw, 2, tasks));
     }
   } finally {
     await raw.quit();
     await server.stop();
   }
-  console.log(`\nno-op tasks, results stored, task events on, one private redis-server; node ${process.version}\n`);
+  const method = count === "events" ? "Petal and Celery counted by task-succeeded events" : "completions counted by stored results";
+  console.log(`\nno-op tasks, results stored, task events on, ${method}, one private redis-server; node ${process.version}\n`);
   printTable(rows);
 }
 
