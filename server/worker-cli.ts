@@ -7,6 +7,7 @@
  * The task module's default export registers its tasks (lib/engine/pool/app-module.ts).
  * SIGTERM/SIGINT = warm shutdown (running tasks finish); a second signal = cold (exit now).
  */
+import { untilConnected } from "../lib/broker/connect-retry";
 import os from "node:os";
 import { format } from "node:util";
 import { Command, CommanderError, Option } from "commander";
@@ -231,7 +232,11 @@ export async function startWorker(
     await Promise.allSettled([results.close(), broker.close()]);
   };
   try {
-    if (ownBroker) await broker.connect();
+    // Like Celery's worker (broker_connection_retry_on_startup): wait for a broker that is not up yet.
+    if (ownBroker)
+      await untilConnected(() => broker.connect(), {
+        onRetry: (err, attempt, delayMs) => logger.error(`${err.message}. Trying again in ${delayMs / 1000} s (attempt ${attempt})`),
+      });
     await worker.start();
   } catch (err) {
     await worker.stop({ graceful: false }).catch(() => {});

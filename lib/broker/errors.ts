@@ -21,3 +21,16 @@ export class BrokerUnavailableError extends Error {
     this.name = "BrokerUnavailableError";
   }
 }
+
+/**
+ * connect() could not reach the broker (refused, unresolvable host, timeout, connection dropped
+ * before it was ready). Worth retrying: the broker may simply not be up yet. A broker that
+ * answered with an error (a wrong password, say) raises that error instead.
+ */
+export class BrokerConnectError extends Error {
+  readonly code = "broker_unreachable";
+  constructor(url: string, cause: string) {
+    super(`cannot connect to ${url}: ${cause}`);
+    this.name = "BrokerConnectError";
+  }
+}

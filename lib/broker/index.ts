@@ -6,7 +6,8 @@ import { RedisBroker, type RedisBrokerOptions } from "./redis/index";
 import type { Broker } from "./types";
 
 export type * from "./types";
-export { BrokerClosedError } from "./errors";
+export { BrokerClosedError, BrokerConnectError, BrokerUnavailableError } from "./errors";
+export { untilConnected, type ConnectRetryOptions } from "./connect-retry";
 export { MemoryBroker, type MemoryBrokerOptions } from "./memory/index";
 export { RedisBroker, type RedisBrokerOptions } from "./redis/index";
 

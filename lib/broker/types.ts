@@ -150,6 +150,8 @@ export interface Broker {
 
   /** connection state changes (for the "broker disconnected" banner) */
   onStatus?(listener: (s: BrokerStatus) => void): () => void;
+  /** the connection state now (a page opened during an outage starts from it) */
+  status?(): BrokerStatus;
 
   // dead letters: messages no worker could accept, kept where every process sees them
   /** record one (bounded: the oldest go first, DEAD_LETTERS_KEPT); never throws for a full store */

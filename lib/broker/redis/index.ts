@@ -9,7 +9,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { ProtocolError } from "../../protocol/envelope";
 import { LamportClock } from "../../protocol/events";
 import type { ControlReply, ControlRequest, Envelope } from "../../protocol/types";
-import { BrokerClosedError } from "../errors";
+import { BrokerClosedError, BrokerConnectError } from "../errors";
 import { clipRaw, DEAD_LETTERS_KEPT } from "../types";
 import type { BroadcastOptions, Broker, BrokerCapabilities, BrokerStatus, ConsumeOptions, Consumer, DeadLetterEntry, DeadLetterList, Delivery, EventStreamOptions, IncomingControl, PublishOptions, QueueLength, RawEventBatch, SubscribeEventsOptions, Subscription } from "../types";
 import { type ConsumerHost, type ErrorSink, RedisConsumer } from "./consumer";
@@ -83,6 +83,8 @@ export class RedisBroker implements Broker, ConsumerHost {
   private restoreTimer: ReturnType<typeof setInterval> | null = null;
   private restoredOnce = false;
   private closed = false;
+  /** the command connection's last error, for a connect() failure to say why */
+  private lastConnError: Error | null = null;
 
   constructor(url: string, opts: RedisBrokerOptions = {}) {
     const parsed = parseRedisUrl(url);
@@ -101,6 +103,8 @@ export class RedisBroker implements Broker, ConsumerHost {
     this.cmd.on("ready", () => this.emitStatus("connected"));
     this.cmd.on("reconnecting", () => this.emitStatus("reconnecting"));
     this.cmd.on("end", () => this.emitStatus("disconnected"));
+    this.cmd.on("error", (err: Error) => (this.lastConnError = err));
+    this.cmd.on("ready", () => (this.lastConnError = null));
     this.pubsub = new RedisPubSub(this);
     this.pushes = new PushBatcher(this.cmd);
   }
@@ -114,8 +118,24 @@ export class RedisBroker implements Broker, ConsumerHost {
 
   async connect(): Promise<void> {
     this.assertOpen("connect");
-    if (this.cmd.status === "wait") await this.cmd.connect();
-    else await this.cmd.ping();
+    try {
+      if (this.cmd.status === "wait") await this.cmd.connect();
+      else await this.cmd.ping();
+    } catch (err) {
+      if (this.closed) throw new BrokerClosedError("connect");
+      // ioredis rejects with "Connection is closed."; the reason came with its error event.
+      const cause = this.lastConnError ?? (err instanceof Error ? err : new Error(String(err)));
+      // A server that answered (WRONGPASS, NOAUTH, bad db) is not down: no point retrying.
+      if (cause.name === "ReplyError") throw cause;
+      throw new BrokerConnectError(this.url, cause.message);
+    }
+  }
+
+  /** Where the command connection stands now (the transport also pushes changes: onStatus). */
+  status(): BrokerStatus {
+    const s = this.cmd.status;
+    if (s === "ready") return "connected";
+    return s === "reconnecting" || s === "connecting" || s === "connect" ? "reconnecting" : "disconnected";
   }
 
   async close(): Promise<void> {
