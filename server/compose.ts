@@ -4,6 +4,8 @@
  * ServerContext built here and never constructs a transport itself.
  */
 import { createBroker } from "../lib/broker/index";
+import { untilConnected } from "../lib/broker/connect-retry";
+import { BrokerConnectError } from "../lib/broker/errors";
 import { MemoryResultBackend } from "../lib/broker/memory/results";
 import { RedisResultBackend } from "../lib/broker/redis/results";
 import { controlRequest } from "../lib/protocol/control";
@@ -56,6 +58,12 @@ export interface Composition {
   history: ServerHistory | null;
   /** connect the broker, start ingest, then the demo */
   start(): Promise<void>;
+  /**
+   * start(), or, when the broker cannot be reached yet, "retrying": start() is then retried in
+   * the background until the broker answers (the dashboard serves meanwhile, showing the broker
+   * as disconnected), or close(). Any other failure throws.
+   */
+  startOrRetry(): Promise<"started" | "retrying">;
   /** stop producing and stop the embedded workers (graceful); ingest keeps running */
   stopWorkload(): Promise<void>;
   /** stop everything and release the broker and result backend (idempotent) */
@@ -186,6 +194,20 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
 
   let started = false;
   let closed: Promise<void> | null = null;
+  const stopRetrying = new AbortController();
+  const start = async (): Promise<void> => {
+    if (started) return;
+    // Nothing below has run when connect() fails: start() may be called again (main.ts retries).
+    await broker.connect();
+    started = true;
+    // The stream's starting point is fixed before ingest drops streamed pub/sub copies: no gap.
+    await stream?.prepare();
+    // Ingest first: the demo workers' worker-online events must not be missed.
+    await ingest.start();
+    await stream?.run();
+    await demo?.start();
+    reconciler?.start();
+  };
   return {
     ctx,
     ingest,
@@ -193,23 +215,31 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
     stream,
     reconciler,
     history,
-    async start() {
-      if (started) return;
-      started = true;
-      await broker.connect();
-      // The stream's starting point is fixed before ingest drops streamed pub/sub copies: no gap.
-      await stream?.prepare();
-      // Ingest first: the demo workers' worker-online events must not be missed.
-      await ingest.start();
-      await stream?.run();
-      await demo?.start();
-      reconciler?.start();
+    start,
+    async startOrRetry() {
+      try {
+        await start();
+        return "started";
+      } catch (err) {
+        if (!(err instanceof BrokerConnectError)) throw err;
+        log.warn(`${err.message}; the dashboard serves meanwhile and retries until it answers`);
+        const signal = stopRetrying.signal;
+        untilConnected(start, {
+          signal,
+          onRetry: (e, attempt, delayMs) => log.warn(`broker still unreachable: ${e.message}; next try in ${delayMs / 1000} s`, { attempt }),
+        }).then(
+          (ok) => void (ok && log.info("broker reachable: monitoring started", { url: broker.url })),
+          (e: unknown) => void (signal.aborted || log.error("startup failed once the broker answered", { err: String(e) })),
+        );
+        return "retrying";
+      }
     },
     async stopWorkload() {
       await demo?.stop();
     },
     close: () =>
       (closed ??= (async () => {
+        stopRetrying.abort();
         await demo?.stop().catch((err: unknown) => log.warn("demo stop failed", { err: String(err) }));
         await reconciler?.stop();
         await stream?.stop();

@@ -329,7 +329,8 @@ export async function startPetal(config: PetalConfig, opts: StartOptions = {}): 
   let nextApp: Awaited<typeof nextReady>;
   try {
     nextApp = await nextReady;
-    await composition.start();
+    // An unreachable broker does not stop the dashboard: it serves and retries (Flower does too).
+    await composition.startOrRetry();
   } catch (e) {
     await composition.close().catch(() => {});
     throw e;

@@ -32,7 +32,7 @@ export class BrokerMonitor {
     private readonly opts: BrokerMonitorOptions = {},
   ) {
     const url = ctx.broker.url;
-    this.payload = { url: redactUrl(url), transport: url.split(":")[0] || "memory", status: "connected", queues: [] };
+    this.payload = { url: redactUrl(url), transport: url.split(":")[0] || "memory", status: ctx.broker.status?.() ?? "connected", queues: [] };
     this.json = JSON.stringify(this.payload);
   }
 
