@@ -19,13 +19,13 @@ export interface CeleryWorker {
 
 export async function startCeleryWorker(
   brokerUrl: string,
-  opts: { name: string; concurrency?: number; queues?: string[]; events?: boolean; extra?: string[] },
+  opts: { name: string; concurrency?: number; queues?: string[]; events?: boolean; extra?: string[]; env?: Record<string, string> },
 ): Promise<CeleryWorker> {
   const args = ["-m", "celery", "-A", "proj", "worker", "-n", opts.name, "-c", String(opts.concurrency ?? 2), "--loglevel=info", "--without-mingle", "--without-gossip"];
   if (opts.events !== false) args.push("-E");
   if (opts.queues) args.push("-Q", opts.queues.join(","));
   if (opts.extra) args.push(...opts.extra);
-  const proc = spawn(PYTHON, args, { cwd: here, env: { ...process.env, BROKER_URL: brokerUrl, PYTHONUNBUFFERED: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(PYTHON, args, { cwd: here, env: { ...process.env, ...opts.env, BROKER_URL: brokerUrl, PYTHONUNBUFFERED: "1" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (b) => (out += b));
   proc.stderr!.on("data", (b) => (out += b));
@@ -72,10 +72,11 @@ export function celerySend(
   kwargs: Record<string, unknown> = {},
   queue = "celery",
   timeoutS = 20,
+  env: Record<string, string> = {},
 ): Promise<{ id: string; state: string; result?: unknown; error?: string }> {
   const proc = spawn(PYTHON, ["send.py", name, JSON.stringify(args), JSON.stringify(kwargs), queue, String(timeoutS)], {
     cwd: here,
-    env: { ...process.env, BROKER_URL: brokerUrl },
+    env: { ...process.env, ...env, BROKER_URL: brokerUrl },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -19,6 +19,9 @@ app.conf.update(
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
 )
+if os.environ.get("GLOBAL_KEYPREFIX"):
+    # kombu's prefix for every broker key and channel; Celery 5.2's result backend has none.
+    app.conf.broker_transport_options = {"global_keyprefix": os.environ["GLOBAL_KEYPREFIX"]}
 
 
 @app.task(name="proj.add")

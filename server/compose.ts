@@ -76,6 +76,8 @@ export const ENABLE_EVENTS_EVERY_MS = 5000;
 function createResults(url: string): ResultBackend {
   if (url.startsWith("memory://")) return new MemoryResultBackend();
   // Celery apps on Redis almost always use the same Redis as result backend (celery-task-meta-*).
+  // Unprefixed even under --global-keyprefix: Celery's backend takes its own
+  // result_backend_transport_options (5.3+; 5.2 has none), not the broker's.
   return new RedisResultBackend(url);
 }
 
@@ -116,7 +118,11 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
   // Every task this composition sends is stamped after this (memory://'s lost-PENDING cut-off).
   const composedAt = Date.now() / 1000;
   const log = opts.log;
-  const broker: Broker = createBroker(config.broker, { redis: config.eventStreamMaxLen !== undefined ? { eventStreamMaxLen: config.eventStreamMaxLen } : {} });
+  const redis = {
+    ...(config.eventStreamMaxLen !== undefined ? { eventStreamMaxLen: config.eventStreamMaxLen } : {}),
+    ...(config.globalKeyprefix !== undefined ? { globalKeyprefix: config.globalKeyprefix } : {}),
+  };
+  const broker: Broker = createBroker(config.broker, { redis });
   const results = createResults(config.broker);
   const state = new ClusterState({ maxTasks: config.maxTasks });
   // Restored before ingest starts, so live events land on top of the history.
@@ -151,7 +157,7 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
       }
     : {};
   const followStream = config.eventStream !== false && StreamFollower.supported(broker);
-  const ingest = new Ingest(broker, state, log, { ...enableEvents, skipStreamed: followStream, source: eventSourceFor(config.broker, log), ...opts.ingest });
+  const ingest = new Ingest(broker, state, log, { ...enableEvents, skipStreamed: followStream, source: eventSourceFor(config.broker, log, { globalKeyprefix: config.globalKeyprefix }), ...opts.ingest });
   const stream = followStream ? new StreamFollower(broker, ingest, opts.cursorStore ?? (history ? metaCursorStore(history.history) : new MemoryCursorStore()), log, opts.stream) : null;
   const reconciler = opts.reconcile === false ? null : new Reconciler({ state, broker, results, sink: ingest, log, volatileQueuesSince: broker.capabilities.durable ? undefined : composedAt }, opts.reconcile);
 

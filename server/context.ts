@@ -31,6 +31,8 @@ export interface PetalConfig {
   eventStream?: boolean;
   /** entries the event stream keeps when this process publishes events; 0 = pub/sub only (default: 100000) */
   eventStreamMaxLen?: number;
+  /** Celery's broker global_keyprefix, before every broker key and channel; not results (default: none) */
+  globalKeyprefix?: string;
 }
 
 /** A message a worker could not parse, kept so nothing is lost silently (shown on /broker). */

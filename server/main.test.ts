@@ -58,6 +58,13 @@ describe("parseCli", () => {
     expect(() => serve(["--broker", "amqp://guest@h//"])).toThrow(/invalid broker URL/);
   });
 
+  it("takes Celery's global_keyprefix for a Redis broker, from the flag or PETAL_GLOBAL_KEYPREFIX", () => {
+    expect(serve(["--broker", "redis://h:1/0", "--global-keyprefix", "pfx:"]).globalKeyprefix).toBe("pfx:");
+    expect(serve(["--broker", "redis://h:1/0"], { PETAL_GLOBAL_KEYPREFIX: "env:" }).globalKeyprefix).toBe("env:");
+    expect(serve(["--broker", "redis://h:1/0"]).globalKeyprefix).toBeUndefined();
+    expect(fail(["--global-keyprefix", "pfx:"]).output).toBe("petal: --global-keyprefix applies to a Redis broker only\n");
+  });
+
   it("turns the demo off by default for a non-memory broker and on --no-demo", () => {
     expect(serve(["--broker", "redis://h:1/0"]).demo).toBe(false);
     expect(serve(["--no-demo"]).demo).toBe(false);

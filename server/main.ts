@@ -154,6 +154,7 @@ interface RawFlags {
   /** --no-event-stream gives false */
   eventStream?: boolean;
   eventStreamMaxlen?: string;
+  globalKeyprefix?: string;
   /** Flower's spellings of the same options */
   basic_auth?: string;
   url_prefix?: string;
@@ -189,7 +190,9 @@ export function resolveConfig(flags: RawFlags, env: Env): PetalConfig {
   const streamMaxRaw = pick<string | undefined>(flags.eventStreamMaxlen, env.PETAL_EVENT_STREAM_MAXLEN, undefined);
   const eventStreamMaxLen =
     streamMaxRaw === undefined ? undefined : parseWith(intString("event stream max length", 0, 100_000_000), streamMaxRaw, flags.eventStreamMaxlen !== undefined ? "--event-stream-maxlen" : "PETAL_EVENT_STREAM_MAXLEN");
-  return { port, address, broker, demo, basicAuth, readOnly, maxTasks, urlPrefix, dev, logLevel: level as LogLevel, eventStream, eventStreamMaxLen };
+  const globalKeyprefix = pick<string | undefined>(flags.globalKeyprefix, env.PETAL_GLOBAL_KEYPREFIX, undefined);
+  if (globalKeyprefix !== undefined && broker.startsWith("memory://")) throw new ConfigError("--global-keyprefix applies to a Redis broker only");
+  return { port, address, broker, demo, basicAuth, readOnly, maxTasks, urlPrefix, dev, logLevel: level as LogLevel, eventStream, eventStreamMaxLen, globalKeyprefix };
 }
 
 /** Parse argv (without node and script) and env. Never exits the process itself: tests call it. */
@@ -215,6 +218,7 @@ export function parseCli(argv: string[], env: Env, version = "0.0.0"): CliResult
     .option("--url-prefix <prefix>", "serve under a path prefix, e.g. /flower (env PETAL_URL_PREFIX)")
     .option("--dev", "Next.js dev mode instead of the production build")
     .option("--no-event-stream", "do not resume from Petal's event stream on Redis (env PETAL_EVENT_STREAM=0)")
+    .option("--global-keyprefix <prefix>", "Celery's broker_transport_options global_keyprefix, put before every broker key and channel; result keys stay as they are (env PETAL_GLOBAL_KEYPREFIX)")
     .option("--event-stream-maxlen <n>", `entries kept in the Redis event stream this process appends to, 0 = none (env PETAL_EVENT_STREAM_MAXLEN, default: ${DEFAULT_EVENT_STREAM_MAXLEN})`)
     .option("--db <path>", "history database, SQLite (env PETAL_DB, default: ./.petal/petal.db)")
     .option("--persist", "keep task history on disk (env PETAL_PERSIST, default: on)")

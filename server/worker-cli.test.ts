@@ -24,6 +24,12 @@ function exit(argv: string[], env: Record<string, string> = {}) {
 }
 
 describe("parseWorkerCli", () => {
+  it("takes Celery's global_keyprefix from the flag or PETAL_GLOBAL_KEYPREFIX", () => {
+    expect(run(["-A", FIXTURE, "--global-keyprefix", "pfx:"]).config.globalKeyprefix).toBe("pfx:");
+    expect(run(["-A", FIXTURE], { PETAL_GLOBAL_KEYPREFIX: "env:" }).config.globalKeyprefix).toBe("env:");
+    expect(run(["-A", FIXTURE]).config.globalKeyprefix).toBeUndefined();
+  });
+
   it("reads Celery's flags", () => {
     const { config, warnings } = run(["--broker", "redis://h:6379/1", "-A", FIXTURE, "-c", "3", "-Q", "celery,images", "-Q", "video", "-n", "w1@%h", "-P", "threads", "-l", "WARNING"]);
     expect(config).toMatchObject({

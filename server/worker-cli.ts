@@ -49,6 +49,8 @@ export interface WorkerCliConfig {
   taskEvents: boolean;
   /** how long a warm shutdown waits for running tasks, s (default: 30) */
   shutdownTimeout: number;
+  /** Celery's broker global_keyprefix, before every broker key and channel; not results (default: none) */
+  globalKeyprefix?: string;
 }
 
 export type WorkerCliResult =
@@ -111,6 +113,7 @@ interface RawFlags {
   prefetchMultiplier?: string;
   taskEvents?: boolean;
   shutdownTimeout?: string;
+  globalKeyprefix?: string;
   [ignored: string]: unknown;
 }
 
@@ -135,7 +138,8 @@ export function parseWorkerCli(argv: string[], env: Env, cwd: string = process.c
     .option("--prefetch-multiplier <n>", "messages prefetched per slot (default: 4)")
     .option("-E, --task-events", "send task events (on by default: Petal needs them)")
     .option("--no-task-events", "send worker events only")
-    .option("--shutdown-timeout <s>", "how long a warm shutdown waits for running tasks (default: 30)");
+    .option("--shutdown-timeout <s>", "how long a warm shutdown waits for running tasks (default: 30)")
+    .option("--global-keyprefix <prefix>", "Celery's broker_transport_options global_keyprefix, put before every broker key and channel; result keys stay as they are (env PETAL_GLOBAL_KEYPREFIX)");
   for (const name of IGNORED_FLAGS) program.addOption(new Option(`--${name} [value]`).hideHelp());
   program.action((flags: RawFlags) => {
     const warnings = IGNORED_FLAGS.filter((n) => flags[n.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] !== undefined).map(
@@ -164,6 +168,7 @@ export function parseWorkerCli(argv: string[], env: Env, cwd: string = process.c
         prefetchMultiplier: flags.prefetchMultiplier !== undefined ? positiveInt(flags.prefetchMultiplier, "prefetch multiplier") : 4,
         taskEvents: flags.taskEvents !== false,
         shutdownTimeout: flags.shutdownTimeout !== undefined ? positiveNumber(flags.shutdownTimeout, "shutdown timeout") : 30,
+        globalKeyprefix: flags.globalKeyprefix ?? env.PETAL_GLOBAL_KEYPREFIX,
       },
     };
   });
@@ -191,7 +196,8 @@ export interface RunningWorker {
 function createResults(url: string, broker: Broker, brokerUrl: string): ResultBackend {
   if (url.startsWith("memory://")) return new MemoryResultBackend();
   // Results on the broker's own Redis share its command connection: a loop turn's acks, events
-  // and result stores then leave in one socket write.
+  // and result stores then leave in one socket write. Result keys stay unprefixed under
+  // --global-keyprefix, as Celery's backend keeps them (its own transport options, 5.3+).
   if (broker instanceof RedisBroker && url === brokerUrl) return new RedisResultBackend(url, { shareConnection: broker });
   return new RedisResultBackend(url);
 }
@@ -208,7 +214,8 @@ export async function startWorker(
   if (registry.names().length === 0) throw new Error(`${config.app} registered no tasks`);
   const logger = deps.logger ?? workerLogger(config.logLevel);
   const ownBroker = !deps.broker;
-  const broker = deps.broker ?? createBroker(config.broker);
+  const prefix = config.globalKeyprefix;
+  const broker = deps.broker ?? createBroker(config.broker, { redis: prefix !== undefined ? { globalKeyprefix: prefix } : {} });
   const results = deps.results ?? createResults(config.results, broker, config.broker);
   const pool: ExecutionPool =
     config.pool === "threads" ? new ThreadPool({ app: config.app, onError: (m, e) => logger.error(m, e) }) : new AsyncPool();
