@@ -9,7 +9,7 @@ import { controlRequest, type ControlResultMap } from "../protocol/control";
 import { uuid4 } from "../protocol/envelope";
 import { LamportClock, localUtcOffset } from "../protocol/events";
 import { buildTaskMessage } from "../protocol/task-message";
-import { READY_STATES, type ExceptionInfo, type ResultMeta, type TaskHeaders, type TaskState } from "../protocol/types";
+import { READY_STATES, type ExceptionInfo, type ResultMeta, type ResultState, type TaskHeaders, type TaskState } from "../protocol/types";
 import type { TaskRegistry } from "./registry";
 import { isoUtc, toEpochMs } from "./time";
 
@@ -90,7 +90,8 @@ export class AsyncResult {
     return this.results.get(this.id);
   }
 
-  async state(): Promise<TaskState> {
+  /** Celery's state, or whatever custom state the task stored (update_state, "ABORTED"). */
+  async state(): Promise<ResultState> {
     return (await this.meta())?.status ?? "PENDING";
   }
 
@@ -107,7 +108,7 @@ export class AsyncResult {
       const meta = await this.results.wait(this.id, Math.max(0, Math.min(left, WAIT_SLICE_MS)));
       if (meta && READY_STATES.has(meta.status)) {
         if (meta.status === "SUCCESS") return meta.result;
-        throw new TaskFailedError(this.id, meta.status, asExceptionInfo(meta.result), meta.traceback ?? null);
+        throw new TaskFailedError(this.id, meta.status as TaskState, asExceptionInfo(meta.result), meta.traceback ?? null);
       }
       if (Date.now() >= deadline) throw new ResultTimeoutError(this.id);
     }

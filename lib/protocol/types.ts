@@ -26,8 +26,11 @@ export const TASK_STATES: readonly TaskState[] = [
   "REJECTED",
 ] as const;
 
-/** States after which a task will not change again (Celery's READY_STATES plus REJECTED). */
-export const READY_STATES: ReadonlySet<TaskState> = new Set(["SUCCESS", "FAILURE", "REVOKED", "REJECTED"]);
+/**
+ * States after which a task will not change again (Celery's READY_STATES plus REJECTED). Typed
+ * over strings: a stored result may hold any state (ResultState), and such a state is not ready.
+ */
+export const READY_STATES: ReadonlySet<string> = new Set<TaskState>(["SUCCESS", "FAILURE", "REVOKED", "REJECTED"]);
 
 // ---------------------------------------------------------------------------------------------
 // kombu envelope
@@ -258,9 +261,15 @@ export type ControlReply = Record<string, unknown>;
 // ---------------------------------------------------------------------------------------------
 // result backend
 
+/**
+ * A stored result's state: Celery's own, or any other a task wrote (`update_state(state=
+ * "PROGRESS")`, AbortableTask's "ABORTED"). The backend stores whatever string it is given.
+ */
+export type ResultState = TaskState | (string & {});
+
 /** What `celery-task-meta-<id>` holds (PROTOCOL.md §4), `result_extended` form. */
 export interface ResultMeta {
-  status: TaskState;
+  status: ResultState;
   result: unknown;
   traceback: string | null;
   children: unknown[];

@@ -29,7 +29,7 @@ const MAX_PENDING_RETRY_OF = 10_000;
 const MOVE_BLOCK = 256;
 
 const READY_CODE = new Uint8Array(TASK_STATES.length + 1);
-for (const s of READY_STATES) READY_CODE[STATE_CODE[s]] = 1;
+for (const s of READY_STATES) READY_CODE[STATE_CODE[s as TaskState]] = 1;
 
 export interface TaskStoreOptions {
   /** tasks retained; over it, finished tasks go first, oldest update first (default: 100000) */

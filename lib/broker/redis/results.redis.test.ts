@@ -56,6 +56,16 @@ describe.skipIf(skip)("RedisResultBackend", () => {
     await sub.quit();
   });
 
+  it("reads a custom state a Celery task stored (update_state PROGRESS, AbortableTask's ABORTED), not ready", async () => {
+    const b = make();
+    const id = uuid4();
+    await raw.set(`celery-task-meta-${id}`, `{"status": "PROGRESS", "result": {"current": 3, "total": 10}, "traceback": null, "children": [], "date_done": null, "task_id": "${id}"}`);
+    expect(await b.get(id)).toMatchObject({ status: "PROGRESS", result: { current: 3, total: 10 } });
+    expect(await b.wait(id, 50)).toBeNull(); // not a final state: nobody waiting for the result returns yet
+    await raw.set(`celery-task-meta-${id}`, `{"status": "", "result": null, "task_id": "${id}"}`);
+    expect(await b.get(id)).toBeNull();
+  });
+
   it("never overwrites a stored SUCCESS, but a RETRY is replaced", async () => {
     const b = make();
     const id = uuid4();

@@ -5,7 +5,7 @@
  * client does, so a result stored in between is not missed.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import { READY_STATES, TASK_STATES, type ResultMeta, type TaskState } from "../../protocol/types";
+import { READY_STATES, type ResultMeta } from "../../protocol/types";
 import type { ResultBackend } from "../types";
 import { endConnection, QUIT_TIMEOUT_MS, quitConnection } from "./connection";
 import { KeyMap } from "./keys";
@@ -31,7 +31,6 @@ export interface RedisResultBackendOptions {
   shareConnection?: { readonly cmd: Redis };
 }
 
-const STATES = new Set<string>(TASK_STATES);
 
 /** Validate what another process wrote; null when it is not a result. */
 export function parseResultMeta(json: string): ResultMeta | null {
@@ -43,10 +42,11 @@ export function parseResultMeta(json: string): ResultMeta | null {
   }
   if (!v || typeof v !== "object" || Array.isArray(v)) return null;
   const m = v as Record<string, unknown>;
-  if (typeof m.status !== "string" || !STATES.has(m.status)) return null;
+  // Any state a task stored counts (update_state(state="PROGRESS"), AbortableTask's ABORTED).
+  if (typeof m.status !== "string" || m.status === "") return null;
   return {
     ...m,
-    status: m.status as TaskState,
+    status: m.status,
     result: m.result ?? null,
     traceback: typeof m.traceback === "string" ? m.traceback : null,
     children: Array.isArray(m.children) ? m.children : [],
