@@ -104,6 +104,15 @@ describe.skipIf(!!skip)("Celery interop on redis://", () => {
       expect(t).toMatchObject({ terminated: true, succeeded: null });
     }, 40_000);
 
+    it("aborts a running AbortableTask: it sees ABORTED and stops", async () => {
+      const id = (await post("/api/task/send-task/proj.abortable", { args: [30] })).body["task-id"] as string;
+      await stateIs(id, "STARTED");
+      const r = await post(`/api/task/abort/${id}`);
+      expect([r.status, r.body]).toEqual([200, { message: `Aborted '${id}'` }]);
+      const t = await stateIs(id, "SUCCESS", 15_000);
+      expect(t.result).toMatch(/^'aborted after \d+ checks'$/);
+    }, 40_000);
+
     it("retries a failed task: the new run succeeds and is linked", async () => {
       const key = `k${Date.now()}`;
       const id = (await post("/api/task/send-task/proj.flaky", { args: [key] })).body["task-id"] as string;

@@ -7,6 +7,7 @@ import time
 
 import redis
 from celery import Celery
+from celery.contrib.abortable import AbortableTask
 
 BROKER_URL = os.environ["BROKER_URL"]
 
@@ -47,3 +48,13 @@ def flaky(key, value=None):
     if r.set("interop-flaky:" + key, 1, nx=True):
         raise ConnectionError("upstream unavailable for " + key)
     return {"key": key, "value": value}
+
+
+@app.task(bind=True, base=AbortableTask, name="proj.abortable")
+def abortable(self, seconds):
+    # Stops cleanly once Petal's (or Flower's) abort stored ABORTED in the result backend.
+    for i in range(int(seconds * 10)):
+        if self.is_aborted():
+            return "aborted after %d checks" % i
+        time.sleep(0.1)
+    return "never aborted"

@@ -80,6 +80,11 @@ export interface TaskContext {
   retry(opts?: RetryOptions): never;
   /** log through the worker's logger, prefixed with the task name and id */
   log(message: string, ...rest: unknown[]): void;
+  /**
+   * Whether someone aborted this task (POST /api/task/abort/:id): its stored state is ABORTED.
+   * Celery's AbortableTask.is_aborted(): the handler asks when it can stop cleanly.
+   */
+  isAborted(): Promise<boolean>;
 }
 
 export type TaskHandler = (ctx: TaskContext) => unknown;

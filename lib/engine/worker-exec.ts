@@ -103,6 +103,11 @@ class Context implements TaskContext {
     };
   }
 
+  get isAborted(): TaskContext["isAborted"] {
+    const { w, req } = this;
+    return async () => (await w.opts.results.get(req.id))?.status === "ABORTED";
+  }
+
   get log(): TaskContext["log"] {
     const { w, req } = this;
     return (message, ...rest) => w.opts.logger.info(`${req.name}[${req.id}] ${message}`, ...rest);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TaskFailedError } from "./client";
 import { Retry } from "./errors";
-import { harness, until, type Harness } from "./test-harness";
+import { harness, sleep, until, type Harness } from "./test-harness";
 
 let h: Harness;
 beforeEach(async () => {
@@ -80,6 +80,24 @@ describe("success and failure", () => {
     const ev = h.eventsOf("task-failed", r.id)[0];
     expect(ev.exception).toBe("NotRegistered('demo.nope')");
     expect("traceback" in ev).toBe(false);
+  });
+
+  it("ctx.isAborted() turns true once the result backend says ABORTED (Flower's abort)", async () => {
+    // Destructured, as handlers often take their context.
+    h.registry.register("t.abortable", async ({ isAborted }) => {
+      for (let i = 0; i < 500; i++) {
+        if (await isAborted()) return `aborted after ${i} checks`;
+        await sleep(10);
+      }
+      return "never aborted";
+    });
+    await h.worker();
+    const r = await h.client.sendTask("t.abortable");
+    await until(() => h.eventsOf("task-started", r.id).length === 1, 3000, "started");
+    await sleep(50);
+    await h.results.store({ status: "ABORTED", result: null, traceback: null, children: [], date_done: null, task_id: r.id });
+    expect(await r.get({ timeout: 5000 })).toMatch(/^aborted after [1-9]\d* checks$/);
+    expect(await r.state()).toBe("SUCCESS");
   });
 
   it("ignores results when asked, but still emits events", async () => {

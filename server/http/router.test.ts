@@ -144,6 +144,7 @@ describe("guards", () => {
         "/api/task/send-task/test.add",
         "/api/task/revoke/abc",
         "/api/task/retry/abc",
+        "/api/task/abort/abc",
         "/api/worker/pool/grow/w1@test",
         "/api/worker/shutdown/w1@test",
       ]) {

@@ -135,3 +135,24 @@ describe("POST /api/task/retry/:id from event reprs (no result meta)", () => {
     expect((await t.ctx.results.get(fresh))?.result).toEqual({ args: [long], kwargs: {} });
   });
 });
+
+describe("POST /api/task/abort/:id (Flower's path and answer)", () => {
+  it("stores ABORTED in the result backend, which the result API then reports", async () => {
+    const id = "abort-0000-4000-8000-000000000001";
+    const r = await srv.post(`/api/task/abort/${id}`);
+    expect([r.status, r.json]).toEqual([200, { message: `Aborted '${id}'` }]);
+    expect(await t.ctx.results.get(id)).toMatchObject({ status: "ABORTED", result: null, traceback: null, task_id: id });
+    expect((await srv.get(`/api/task/result/${id}`)).json).toEqual({ "task-id": id, state: "ABORTED" });
+  });
+
+  it("leaves a task that already succeeded as it was", async () => {
+    const id = "abort-0000-4000-8000-000000000002";
+    await t.ctx.results.store({ status: "SUCCESS", result: 42, traceback: null, children: [], date_done: "2026-12-07T12:00:00", task_id: id });
+    expect((await srv.post(`/api/task/abort/${id}`)).status).toBe(200);
+    expect(await t.ctx.results.get(id)).toMatchObject({ status: "SUCCESS", result: 42 });
+  });
+
+  it("is POST only", async () => {
+    expect((await srv.get("/api/task/abort/x")).status).toBe(405);
+  });
+});

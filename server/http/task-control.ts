@@ -1,11 +1,12 @@
 /**
- * Acting on one task: revoke (Flower's path and texts) and Petal's own retry, which re-sends a
- * finished task with its recorded arguments and links the two ids.
+ * Acting on one task: revoke and abort (Flower's paths and texts) and Petal's own retry, which
+ * re-sends a finished task with its recorded arguments and links the two ids.
  */
 import type { TaskRecord } from "../../lib/protocol/api";
 import { parseArgsRepr, parseKwargsRepr } from "../../lib/protocol/pyliteral";
-import { READY_STATES, type ResultMeta, type TaskState } from "../../lib/protocol/types";
+import { READY_STATES, type ResultMeta, type ResultState } from "../../lib/protocol/types";
 import { getTaskWithHistory } from "../../lib/history/attach";
+import { naiveUtcIso } from "../../lib/engine/time";
 import { HttpError, badRequest, conflict, notFound } from "./errors";
 import { parseBool } from "./params";
 import type { HandlerInput, HandlerResult, Route } from "./types";
@@ -33,6 +34,17 @@ async function revoke({ params, query, ctx }: HandlerInput): Promise<HandlerResu
   return { status: 200, body: { message: `Revoked '${id}'` } };
 }
 
+/**
+ * Flower's abort: the result backend says ABORTED, which a Celery AbortableTask (and a Petal
+ * task, ctx.isAborted()) reads and stops on; nothing is sent to workers. Never over a stored
+ * SUCCESS, as Celery's backend refuses it too. No existence check, like Flower.
+ */
+async function abort({ params, ctx }: HandlerInput): Promise<HandlerResult> {
+  const id = params.id!;
+  await ctx.results.store({ status: "ABORTED", result: null, traceback: null, children: [], date_done: naiveUtcIso(Date.now()), task_id: id });
+  return { status: 200, body: { message: `Aborted '${id}'` } };
+}
+
 interface RetryPlan {
   name: string;
   args: unknown[];
@@ -49,7 +61,7 @@ async function planRetry(ctx: HandlerInput["ctx"], id: string): Promise<RetryPla
   const meta = await ctx.results.get(id);
   if (!task && !meta) throw notFound(`Unknown task '${id}'`);
   // Events can lag the backend (the result is stored before task-failed is ingested).
-  let state: TaskState = task ? task.state : meta!.status;
+  let state: ResultState = task ? task.state : meta!.status;
   if (!READY_STATES.has(state) && meta && READY_STATES.has(meta.status)) state = meta.status;
   if (!READY_STATES.has(state)) {
     throw conflict(`Task '${id}' is ${state}: only finished tasks (${[...READY_STATES].join(", ")}) can be retried`);
@@ -116,6 +128,7 @@ function clip(repr: string | null): string {
 
 export const taskControlRoutes: Route[] = [
   { method: "POST", path: "/api/task/revoke/:id", handler: revoke },
+  { method: "POST", path: "/api/task/abort/:id", handler: abort },
   { method: "POST", path: "/api/task/retry/:id", handler: retry },
   { method: "GET", path: "/api/task/retry/:id", handler: retryCheck },
 ];

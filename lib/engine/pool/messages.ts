@@ -21,11 +21,13 @@ export interface RunRequest {
   rootId: string | null;
 }
 
-export type ToThread = RunRequest | { type: "soft"; id: string; seconds: number };
+export type ToThread = RunRequest | { type: "soft"; id: string; seconds: number } | { type: "aborted"; ask: number; value: boolean };
 
 export type FromThread =
   | { type: "ready"; names: string[] }
   | { type: "init-error"; error: SerializedError }
   | { type: "done"; id: string; ok: true; value: unknown }
   | { type: "done"; id: string; ok: false; error: SerializedError }
-  | { type: "log"; id: string; message: string };
+  | { type: "log"; id: string; message: string }
+  /** ctx.isAborted() in the thread: the worker reads the result backend and answers `ask` */
+  | { type: "is-aborted"; id: string; ask: number };

@@ -50,8 +50,18 @@ function makeContext(m: RunRequest, signal: AbortSignal): TaskContext {
       throw new Retry({ countdown: eta ? undefined : (opts.countdown ?? task?.options.defaultRetryDelay ?? 180), eta, exc: opts.exc });
     },
     log: (message, ...rest) => send({ type: "log", id: m.id, message: format(message, ...rest) }),
+    isAborted: () =>
+      new Promise<boolean>((resolve) => {
+        const ask = ++asks;
+        pendingAsks.set(ask, resolve);
+        send({ type: "is-aborted", id: m.id, ask });
+      }),
   };
 }
+
+/** isAborted() questions waiting for the worker's answer */
+let asks = 0;
+const pendingAsks = new Map<number, (value: boolean) => void>();
 
 async function run(m: RunRequest): Promise<void> {
   const controller = new AbortController();
@@ -77,6 +87,10 @@ if (registry) {
   port.on("message", (m: ToThread) => {
     if (m.type === "run") void run(m);
     else if (m.type === "soft" && current?.id === m.id) current.controller.abort(new SoftTimeLimitExceeded(m.seconds));
+    else if (m.type === "aborted") {
+      pendingAsks.get(m.ask)?.(m.value);
+      pendingAsks.delete(m.ask);
+    }
   });
   send({ type: "ready", names: registry.names() });
 }

@@ -94,6 +94,15 @@ describe("threads pool", () => {
     expect(await s.get({ timeout: 5000 })).toBe("aborted: SoftTimeLimitExceeded");
   });
 
+  it("answers ctx.isAborted() in a thread from the result backend (Flower's abort)", async () => {
+    await threadsWorker(1);
+    const r = await h.client.sendTask("pool.abortable");
+    await until(() => h.eventsOf("task-started", r.id).length === 1, 3000, "abortable started");
+    await sleep(50);
+    await h.results.store({ status: "ABORTED", result: null, traceback: null, children: [], date_done: null, task_id: r.id });
+    expect(await r.get({ timeout: 5000 })).toMatch(/^aborted after [1-9]\d* checks$/);
+  });
+
   it("grows and shrinks with pool_grow / pool_shrink", async () => {
     const { w, pool } = await threadsWorker(1);
     await h.client.control("pool_grow", { n: 2 }, { destination: [w.hostname], timeout: 500 });

@@ -151,6 +151,11 @@ export class ThreadPool implements ExecutionPool {
         this.#opts.onError(`pool thread could not load ${this.#opts.app}: ${err.message}`, err);
         this.#lose(slot, err);
       } else if (m.type === "log") slot.job?.ctx.log(m.message);
+      else if (m.type === "is-aborted") {
+        // Answered even when the job is gone: the handler must not wait forever.
+        const asked = slot.job?.ctx.id === m.id ? slot.job.ctx.isAborted() : Promise.resolve(false);
+        void asked.catch(() => false).then((value) => thread.postMessage({ type: "aborted", ask: m.ask, value } satisfies ToThread));
+      }
       else if (m.type === "done") this.#done(slot, m.id, m.ok ? { ok: true, value: m.value } : { ok: false, error: deserializeError(m.error) });
     });
     thread.on("error", (err) => {
