@@ -11,7 +11,7 @@ import { DEFAULT_DB, parseDuration, resolveHistoryConfig } from "./history";
 import { createTestContext, TEST_CONFIG } from "./http/test-context";
 import { startTestServer } from "./http/test-http";
 import { silentLogger } from "./log";
-import { parseCli } from "./main";
+import { parseCli } from "./cli";
 
 const dirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];

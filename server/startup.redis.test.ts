@@ -9,7 +9,8 @@ import { RedisBroker } from "../lib/broker/redis/index";
 import { waitFor } from "../lib/testing/wait";
 import { freePort, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
 import path from "node:path";
-import { parseCli, startPetal, type RunningPetal } from "./main";
+import { parseCli } from "./cli";
+import { startPetal, type RunningPetal } from "./main";
 import { parseWorkerCli, startWorker, type RunningWorker } from "./worker-cli";
 
 const ROOT = path.resolve(import.meta.dirname, "..");

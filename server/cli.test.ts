@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCli, type CliResult } from "./main";
+import { parseCli, type CliResult } from "./cli";
 
 function serveWithWarnings(argv: string[], env: Record<string, string> = {}) {
   const r = parseCli(argv, env);
