@@ -1,13 +1,15 @@
 /**
  * A broker that is not up yet at startup (Redis started after Petal, or restarting): the
  * transport says why it cannot connect, the dashboard serves meanwhile and shows it, and both
- * carry on once Redis answers. Real redis-server on a free port, started late.
+ * carry on once Redis answers. Real redis-server on a free port, started late. Also the other
+ * end: a worker told to stop while Redis is gone still exits.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { BrokerConnectError } from "../lib/broker/errors";
 import { RedisBroker } from "../lib/broker/redis/index";
 import { waitFor } from "../lib/testing/wait";
 import { freePort, requireRedis, startRedisServer, type RedisServerHandle } from "../lib/testing/redis-server";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseCli } from "./cli";
 import { startPetal, type RunningPetal } from "./main";
@@ -116,4 +118,31 @@ describe.skipIf(skip)("startup before the broker is up", () => {
     workers.push(worker);
     expect(worker.worker.hostname).toMatch(/^late@/);
   });
+
+  it("`petal worker` exits on Ctrl+C twice even while Redis is gone (a stop that needs Redis would wait forever)", async () => {
+    const server = await startRedisServer();
+    servers.push(server);
+    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts", "worker", "-b", server.url, "-A", "lib/engine/pool/fixtures/tasks.ts", "-c", "1", "-n", "gone@test"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d));
+    child.stderr.on("data", (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes("ready"), "the worker banner", 20_000, 50);
+      await server.stop();
+      child.kill("SIGINT");
+      await new Promise((r) => setTimeout(r, 700)); // a second press, not a duplicate signal
+      const t0 = performance.now();
+      child.kill("SIGINT");
+      const code = await Promise.race([exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 15_000))]);
+      expect(code, out).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(8000);
+      expect(out).toMatch(/cold shutdown/);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 40_000);
 });

@@ -7,10 +7,10 @@
  * The task module's default export registers its tasks (lib/engine/pool/app-module.ts).
  * SIGTERM/SIGINT = warm shutdown (running tasks finish); a second signal = cold (exit now).
  */
-import { untilConnected } from "../lib/broker/connect-retry";
 import os from "node:os";
 import { format } from "node:util";
 import { Command, CommanderError, Option } from "commander";
+import { untilConnected } from "../lib/broker/connect-retry";
 import { createBroker } from "../lib/broker/index";
 import { MemoryResultBackend } from "../lib/broker/memory/results";
 import { RedisBroker } from "../lib/broker/redis/index";
@@ -24,6 +24,13 @@ import { createLogger, LOG_LEVELS, redactUrl, type LogLevel } from "./log";
 
 /** copies of one signal closer than this are one signal (npm and the terminal both forward Ctrl-C) (default: 500 ms) */
 const DUPLICATE_SIGNAL_MS = 500;
+/**
+ * A stop that needs the broker (requeues, the offline event) waits for as long as the broker is
+ * away: past these, the process exits anyway. Nothing is lost: unacked messages come back after
+ * the visibility timeout. Cold: ms (default: 5000); warm: ms beyond --shutdown-timeout (default: 10000).
+ */
+const COLD_STOP_DEADLINE_MS = 5000;
+const WARM_STOP_GRACE_MS = 10_000;
 
 export interface WorkerCliConfig {
   broker: string;
@@ -295,15 +302,23 @@ export async function runWorkerCli(argv: string[], env: Env = process.env): Prom
       `queues ${config.queues.join(",")}, tasks ${running.registry.names().join(", ")}\n`,
   );
   let first: { sig: NodeJS.Signals; at: number } | null = null;
+  const exitAfter = (ms: number) => {
+    setTimeout(() => {
+      log.error(`shutdown did not finish within ${ms / 1000} s (is the broker reachable?); exiting. Unacked messages come back after the visibility timeout`);
+      process.exit(1);
+    }, ms).unref();
+  };
   const onSignal = (sig: NodeJS.Signals) => {
     if (first) {
       if (sig === first.sig && performance.now() - first.at < DUPLICATE_SIGNAL_MS) return;
       log.warn("cold shutdown: running tasks are abandoned, prefetched messages go back to the broker", { signal: sig });
+      exitAfter(COLD_STOP_DEADLINE_MS);
       running.stop({ graceful: false }).finally(() => process.exit(1));
       return;
     }
     first = { sig, at: performance.now() };
     log.info("warm shutdown: waiting for running tasks (press again for cold shutdown)", { signal: sig, active: w.stats().active });
+    exitAfter(config.shutdownTimeout * 1000 + WARM_STOP_GRACE_MS);
     running.stop({ graceful: true }).then(
       () => process.exit(0),
       (err: unknown) => {
