@@ -16,9 +16,8 @@
  *   where the polls cost next to nothing;
  * - the server is flushed and the worker restarted between runs;
  * - CPU is counted too, from the first enqueue to the N-th completion, summed over every process
- *   of the system (client and poll, worker, Redis, the event counter if any): on a shared 2-core machine the
- *   rate swings with whatever else runs, CPU per task much less.
- *
+ *   of the system (client and poll, worker, Redis, the event counter if any): on a shared 2-core
+ *   machine the rate swings with whatever else runs, CPU per task much less;
  * - Petal and BullMQ run in alternating pairs, --rounds of them per concurrency; the table shows
  *   each system's median round and the median of the pairs' ratios, the log every round.
  *
@@ -187,12 +186,11 @@ function stopChild(proc: ChildProcess): Promise<void> {
 }
 
 /**
- * Counts completions (stored results, or task-succeeded events with --count events) in a child
- * process, off the client's loop; expect(n) resolves with the time the n-th arrived, on our clock.
+ * --count events: counts task-succeeded events in a child process, off the client's loop;
+ * expect(n) resolves with the time the n-th arrived, on our clock.
  */
-async function countCompleted(url: string, n: number) {
-  const script = countBy === "events" ? "count-events.ts" : "count-results.ts";
-  const child = spawn(process.execPath, [...profArgs("counter"), "--import", "tsx", path.join(benchDir, script), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+async function countEvents(url: string, n: number) {
+  const child = spawn(process.execPath, [...profArgs("counter"), "--import", "tsx", path.join(benchDir, "count-events.ts"), url, String(n)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let count = 0;
   let lastProgress = Date.now();
@@ -219,7 +217,7 @@ async function countCompleted(url: string, n: number) {
   await ready;
   return {
     pid: child.pid,
-    expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} completions seen`),
+    expect: (): Promise<number> => withStallGuard(done, () => lastProgress, () => `${count}/${n} task-succeeded seen`),
     close: () => stopChild(child),
   };
 }
@@ -244,19 +242,17 @@ async function scanResults(raw: Redis): Promise<number> {
 }
 
 /**
- * Poll the stored result count every POLL_MS, as BullMQ's completed count is polled;
- * expect(n) resolves with the time of the poll that saw the n-th.
+ * Poll a completion count every POLL_MS until it reaches n; expect() resolves with the time of
+ * the poll that saw the n-th, on our clock, and fails after STALL_MS without progress.
  */
-function pollResults(raw: Redis, n: number): { expect(): Promise<number>; close(): void } {
+function pollCount(read: () => Promise<number>, n: number, what: string): { expect(): Promise<number>; close(): void } {
   let done = 0;
   let closed = false;
   let lastProgress = Date.now();
   const finished = new Promise<number>((resolve, reject) => {
     const poll = async (): Promise<void> => {
       if (closed) return;
-      const [size, plumbing] = await Promise.all([raw.dbsize(), raw.exists(...TRANSPORT_KEYS)]);
-      let now = size - plumbing;
-      if (now >= n) now = await scanResults(raw);
+      const now = await read();
       if (now !== done) lastProgress = Date.now();
       done = now;
       if (done >= n) return resolve(performance.now());
@@ -265,14 +261,27 @@ function pollResults(raw: Redis, n: number): { expect(): Promise<number>; close(
     void poll().catch(reject);
   });
   return {
-    expect: () => withStallGuard(finished, () => lastProgress, () => `${done}/${n} results stored`),
+    expect: () => withStallGuard(finished, () => lastProgress, () => `${done}/${n} ${what}`),
     close: () => void (closed = true),
   };
 }
 
+/** Stored results (Petal, Celery), polled as BullMQ's completed count is. */
+function pollResults(raw: Redis, n: number): { expect(): Promise<number>; close(): void } {
+  return pollCount(
+    async () => {
+      const [size, plumbing] = await Promise.all([raw.dbsize(), raw.exists(...TRANSPORT_KEYS)]);
+      const estimate = size - plumbing;
+      return estimate >= n ? scanResults(raw) : estimate;
+    },
+    n,
+    "results stored",
+  );
+}
+
 /** The completion counter of Petal's and Celery's runs, by --count. */
 async function completions(url: string, raw: Redis, n: number): Promise<{ pid?: number; expect(): Promise<number>; close(): Promise<void> | void }> {
-  return countBy === "events" ? countCompleted(url, n) : { pid: undefined, ...pollResults(raw, n) };
+  return countBy === "events" ? countEvents(url, n) : { pid: undefined, ...pollResults(raw, n) };
 }
 
 function withStallGuard<T>(p: Promise<T>, last: () => number, what: () => string): Promise<T> {
@@ -367,31 +376,19 @@ async function benchBullmq(url: string, raw: Redis, c: number, n: number): Promi
   const { hostname, port } = new URL(url);
   const queue = new Queue("bench", { connection: { host: hostname, port: Number(port) } });
   const cpu = cpuMeter({ client: ownCpuMs, worker: () => procCpuMs(worker.proc.pid), redis: () => redisCpuMs(raw) });
+  let poller: ReturnType<typeof pollCount> | undefined;
   try {
     await queue.waitUntilReady();
     await cpu.start();
     const t0 = performance.now();
-    let done = 0;
-    let lastProgress = Date.now();
-    const finished = withStallGuard(
-      new Promise<number>((resolve) => {
-        const poll = async (): Promise<void> => {
-          const now = await queue.getCompletedCount();
-          if (now !== done) lastProgress = Date.now();
-          done = now;
-          if (done >= n) return resolve(performance.now());
-          setTimeout(() => void poll(), POLL_MS);
-        };
-        void poll();
-      }),
-      () => lastProgress,
-      () => `${done}/${n} completed`,
-    );
+    poller = pollCount(() => queue.getCompletedCount(), n, "completed");
+    const finished = poller.expect();
     await windowed(n, () => queue.add("noop", {}));
     process.stderr.write(`(enqueued in ${((performance.now() - t0) / 1000).toFixed(2)} s) `);
     const seconds = ((await finished) - t0) / 1000;
     return { system: `BullMQ ${bullmqVersion()}`, concurrency: c, tasks: n, seconds, rate: n / seconds, ...(await cpu.stop(n)) };
   } finally {
+    poller?.close();
     await worker.stop();
     await queue.close();
   }
@@ -424,12 +421,12 @@ function medianRows(rows: Row[]): Row[] {
   return [...groups.values()].map((g) => [...g].sort((a, b) => a.rate - b.rate)[(g.length - 1) >> 1]);
 }
 
-/** Petal/BullMQ rate and CPU ratios of each round at concurrency c. */
-function pairs(rows: Row[], c: number): { round: number; petal: Row; bull: Row }[] {
-  const out: { round: number; petal: Row; bull: Row }[] = [];
+/** The Petal and BullMQ rows of each round at concurrency c. */
+function pairs(rows: Row[], c: number): { petal: Row; bull: Row }[] {
+  const out: { petal: Row; bull: Row }[] = [];
   for (const p of rows.filter((r) => r.system.startsWith("Petal") && r.concurrency === c)) {
     const b = rows.find((r) => r.system.startsWith("BullMQ") && r.concurrency === c && r.round === p.round);
-    if (b) out.push({ round: p.round ?? 0, petal: p, bull: b });
+    if (b) out.push({ petal: p, bull: b });
   }
   return out;
 }
