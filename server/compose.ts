@@ -118,11 +118,8 @@ export async function compose(config: PetalConfig, opts: ComposeOptions): Promis
   // Every task this composition sends is stamped after this (memory://'s lost-PENDING cut-off).
   const composedAt = Date.now() / 1000;
   const log = opts.log;
-  const redis = {
-    ...(config.eventStreamMaxLen !== undefined ? { eventStreamMaxLen: config.eventStreamMaxLen } : {}),
-    ...(config.globalKeyprefix !== undefined ? { globalKeyprefix: config.globalKeyprefix } : {}),
-  };
-  const broker: Broker = createBroker(config.broker, { redis });
+  // Unset options are undefined here and take the transport's defaults.
+  const broker: Broker = createBroker(config.broker, { redis: { eventStreamMaxLen: config.eventStreamMaxLen, globalKeyprefix: config.globalKeyprefix } });
   const results = createResults(config.broker);
   const state = new ClusterState({ maxTasks: config.maxTasks });
   // Restored before ingest starts, so live events land on top of the history.

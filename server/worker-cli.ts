@@ -221,8 +221,7 @@ export async function startWorker(
   if (registry.names().length === 0) throw new Error(`${config.app} registered no tasks`);
   const logger = deps.logger ?? workerLogger(config.logLevel);
   const ownBroker = !deps.broker;
-  const prefix = config.globalKeyprefix;
-  const broker = deps.broker ?? createBroker(config.broker, { redis: prefix !== undefined ? { globalKeyprefix: prefix } : {} });
+  const broker = deps.broker ?? createBroker(config.broker, { redis: { globalKeyprefix: config.globalKeyprefix } });
   const results = deps.results ?? createResults(config.results, broker, config.broker);
   const pool: ExecutionPool =
     config.pool === "threads" ? new ThreadPool({ app: config.app, onError: (m, e) => logger.error(m, e) }) : new AsyncPool();

@@ -28,10 +28,8 @@ export async function untilConnected(connect: () => Promise<void>, opts: Connect
       await connect();
       return true;
     } catch (err) {
-      if (!(err instanceof BrokerConnectError) || opts.signal?.aborted) {
-        if (opts.signal?.aborted) return false;
-        throw err;
-      }
+      if (opts.signal?.aborted) return false;
+      if (!(err instanceof BrokerConnectError)) throw err;
       const delay = Math.min(step * attempt, max);
       opts.onRetry(err, attempt, delay);
       try {

@@ -100,11 +100,13 @@ export class RedisBroker implements Broker, ConsumerHost {
     // Commands of one tick leave in one socket write: a write per command cost more CPU than the work.
     this.cmd = this.connection("command", { enableAutoPipelining: true });
     defineScripts(this.cmd);
-    this.cmd.on("ready", () => this.emitStatus("connected"));
+    this.cmd.on("ready", () => {
+      this.lastConnError = null;
+      this.emitStatus("connected");
+    });
     this.cmd.on("reconnecting", () => this.emitStatus("reconnecting"));
     this.cmd.on("end", () => this.emitStatus("disconnected"));
     this.cmd.on("error", (err: Error) => (this.lastConnError = err));
-    this.cmd.on("ready", () => (this.lastConnError = null));
     this.pubsub = new RedisPubSub(this);
     this.pushes = new PushBatcher(this.cmd);
   }

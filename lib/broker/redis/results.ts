@@ -31,7 +31,6 @@ export interface RedisResultBackendOptions {
   shareConnection?: { readonly cmd: Redis };
 }
 
-
 /** Validate what another process wrote; null when it is not a result. */
 export function parseResultMeta(json: string): ResultMeta | null {
   let v: unknown;
